@@ -1,0 +1,1 @@
+"""Local development and test tooling (not shipped to Lambda)."""

@@ -1,0 +1,24 @@
+"""Ingest function: S3 ``ObjectCreated`` on ``incoming/`` -> validated stories in DynamoDB."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsroom import aws
+from newsroom.ingest import Ingestor
+from newsroom.observability import logger, metrics, tracer
+from newsroom.repository import StoryRepository
+from newsroom.settings import IngestSettings
+
+settings = IngestSettings.from_env()
+_dynamodb = aws.client("dynamodb", max_pool_connections=settings.write_concurrency)
+ingestor = Ingestor(
+    settings, aws.client("s3"), StoryRepository(_dynamodb, settings.table_name), metrics
+)
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].s3.object.key")
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return ingestor.handle_event(event)

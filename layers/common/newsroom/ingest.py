@@ -1,0 +1,175 @@
+"""The write path: an S3 event in, validated stories in DynamoDB, a receipt per file out.
+
+Bad content never raises (a retry cannot fix it): it ends up in the receipt. Transient AWS
+errors do raise, after every file of the event was tried, so Lambda retries the event;
+writes are idempotent, so a retry only finishes what was left.
+"""
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from botocore.exceptions import ClientError
+
+from newsroom.errors import FileRejected, is_transient
+from newsroom.items import story_item
+from newsroom.receipts import Receipt, receipt_key
+from newsroom.repository import PutResult, StoryRepository, WriteOutcome
+from newsroom.settings import IngestSettings
+from newsroom.timestamps import utc_now
+from newsroom.uploads import Checked, StoryChecker, file_kind, read_stories
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object:
+    bucket: str
+    key: str  # decoded
+
+
+def objects_in_event(event: dict[str, Any]) -> Iterator[S3Object]:
+    """The objects an S3 notification names, keys decoded (S3 URL-encodes them, with
+    spaces as ``+``). ``s3:TestEvent`` messages and non-S3 records are skipped."""
+    for record in event.get("Records", []):
+        s3 = record.get("s3")
+        if record.get("eventSource") != "aws:s3" or not s3:
+            continue
+        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        yield S3Object(s3["bucket"]["name"], unquote_plus(s3["object"]["key"]))
+
+
+class Ingestor:
+    """Processes uploaded story files. One per container; thread-safe clients."""
+
+    def __init__(
+        self, settings: IngestSettings, s3: Any, repository: StoryRepository, metrics: Any = None
+    ) -> None:
+        self._settings = settings
+        self._s3 = s3
+        self._repository = repository
+        self._metrics = metrics
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.write_concurrency, thread_name_prefix="ingest"
+        )
+
+    def handle_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Process every object of an S3 event. Raises the first transient error after all
+        objects were tried, so Lambda retries the event."""
+        files: list[dict[str, Any]] = []
+        transient: BaseException | None = None
+        for obj in objects_in_event(event):
+            if not obj.key.startswith(self._settings.incoming_prefix):
+                continue  # the template filters on incoming/ already; be safe with replays
+            try:
+                receipt = self.ingest_object(obj)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                transient = transient or exc
+                continue
+            files.append({"key": obj.key, "status": receipt["status"],
+                          "counts": receipt["counts"], "error": receipt["error"]})
+        if transient is not None:
+            raise transient
+        return {"files": files}
+
+    def ingest_object(self, obj: S3Object) -> dict[str, Any]:
+        """Ingest one uploaded file and write its receipt; returns the receipt."""
+        receipt = Receipt(bucket=obj.bucket, key=obj.key, processed_at=utc_now())
+        try:
+            self._ingest_into(receipt, obj)
+        except FileRejected as exc:
+            receipt.fail(exc.code, exc.message)
+        body = receipt.to_dict()
+        self._s3.put_object(
+            Bucket=obj.bucket,
+            Key=receipt_key(obj.key, self._settings.incoming_prefix,
+                            self._settings.receipts_prefix),
+            Body=json.dumps(body, ensure_ascii=False, indent=1).encode(),
+            ContentType="application/json",
+        )
+        self._record_metrics(body)
+        return body
+
+    def _ingest_into(self, receipt: Receipt, obj: S3Object) -> None:
+        kind = file_kind(obj.key)
+        try:
+            response = self._s3.get_object(Bucket=obj.bucket, Key=obj.key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileRejected("not_found", "object no longer exists") from None
+            raise
+        receipt.etag = str(response.get("ETag", "")).strip('"') or None
+        receipt.size = int(response.get("ContentLength", 0))
+        body = response["Body"]
+        try:
+            if receipt.size > self._settings.max_file_bytes:
+                raise FileRejected(
+                    "too_large",
+                    f"file is {receipt.size} bytes; at most {self._settings.max_file_bytes}",
+                )
+            if receipt.size == 0:
+                raise FileRejected("empty", "file is empty")
+            candidates = read_stories(
+                kind,
+                body,
+                max_stories=self._settings.max_stories_per_file,
+                max_bytes=self._settings.max_file_bytes,
+            )
+            self._store_all(receipt, obj.key, candidates)
+        finally:
+            body.close()
+
+    def _store_all(self, receipt: Receipt, key: str, candidates: Iterator[Any]) -> None:
+        # A bounded window of writes in flight keeps memory flat for long JSON Lines files.
+        checker = StoryChecker()
+        ingested_at = utc_now()
+        window = self._settings.write_concurrency * 4
+        in_flight: dict[Future[PutResult], Checked] = {}
+
+        def settle(done: set[Future[PutResult]]) -> None:
+            for future in done:
+                checked = in_flight.pop(future)
+                assert checked.story is not None
+                receipt.accept(checked.index, checked.line, checked.story.key,
+                               future.result().outcome)
+
+        try:
+            for candidate in candidates:
+                checked = checker.check(candidate)
+                if checked.story is None:
+                    receipt.reject(checked.index, checked.line, checked.errors)
+                    continue
+                item = story_item(checked.story, source_key=key, ingested_at=ingested_at)
+                in_flight[self._pool.submit(self._store_one, item)] = checked
+                if len(in_flight) >= window:
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    settle(done)
+        finally:
+            # Wait for what was started even when reading failed, so the receipt is true.
+            done, _ = wait(in_flight)
+            settle(done)
+
+    def _store_one(self, item: dict[str, Any]) -> PutResult:
+        result = self._repository.put_story(item)
+        if result.outcome is not WriteOutcome.STALE:
+            # A replay (unchanged) re-checks the entries too: it heals a crash in between.
+            self._repository.sync_topic_entries(
+                item, known_empty=result.outcome is WriteOutcome.CREATED
+            )
+        return result
+
+    def _record_metrics(self, receipt: dict[str, Any]) -> None:
+        if self._metrics is None:
+            return
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        for name, value in receipt["counts"].items():
+            if value:
+                self._metrics.add_metric(name=f"stories_{name}", unit=MetricUnit.Count,
+                                         value=value)
+        if receipt["status"] == "failed":
+            self._metrics.add_metric(name="files_failed", unit=MetricUnit.Count, value=1)

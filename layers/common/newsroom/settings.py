@@ -1,0 +1,40 @@
+"""Settings: environment variables (declared in ``template.yaml``) parsed once into a typed object."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    value = int(raw)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """What the ingest function needs."""
+
+    table_name: str
+    incoming_prefix: str = "incoming/"
+    receipts_prefix: str = "receipts/"
+    max_file_bytes: int = 50 * MIB
+    max_stories_per_file: int = 10_000
+    write_concurrency: int = 16
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "IngestSettings":
+        return cls(
+            table_name=env["STORIES_TABLE"],
+            incoming_prefix=env.get("INCOMING_PREFIX", "incoming/"),
+            receipts_prefix=env.get("RECEIPTS_PREFIX", "receipts/"),
+            max_file_bytes=_int(env, "MAX_FILE_BYTES", 50 * MIB),
+            max_stories_per_file=_int(env, "MAX_STORIES_PER_FILE", 10_000),
+            write_concurrency=_int(env, "INGEST_CONCURRENCY", 16),
+        )
