@@ -38,8 +38,12 @@ def s3_record(
                 "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
                 "arn": f"arn:aws:s3:::{bucket}",
             },
-            "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag,
-                       "sequencer": sequencer},
+            "object": {
+                "key": quote_plus(key, safe="/"),
+                "size": size,
+                "eTag": etag,
+                "sequencer": sequencer,
+            },
         },
     }
 

@@ -1,7 +1,6 @@
 """Shared fixtures: moto-backed AWS resources built from ``template.yaml`` and the real
 handlers loaded from ``functions/``."""
 
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devtools.functions import load_function_module
 from devtools.template import ROOT, create_table_kwargs, function_environment
 from newsroom import aws
 
@@ -66,19 +66,15 @@ def bucket(s3: Any) -> str:
     return BUCKET
 
 
-def load_function(name: str, logical_id: str, env: dict[str, str],
-                  monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Import ``functions/<name>/app.py`` freshly, with the function's environment from
-    the template (its module scope runs again, as in a new Lambda container)."""
+def load_function(
+    name: str, logical_id: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    """The real ``functions/<name>/app.py`` with the function's environment from the
+    template plus ``env``, loaded fresh as in a new Lambda container."""
     for key, value in {**function_environment(logical_id), **env}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    path = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"functions_{name}_app", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_function_module(name)
 
 
 class LambdaContext:
@@ -104,8 +100,7 @@ def lambda_context() -> LambdaContext:
 @pytest.fixture
 def ingest_app(stories_table: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """The real ingest function module, wired to the moto table and bucket."""
-    return load_function("ingest", "IngestFunction", {"STORIES_TABLE": stories_table},
-                         monkeypatch)
+    return load_function("ingest", "IngestFunction", {"STORIES_TABLE": stories_table}, monkeypatch)
 
 
 @pytest.fixture

@@ -70,8 +70,14 @@ class Ingestor:
                     raise
                 transient = transient or exc
                 continue
-            files.append({"key": obj.key, "status": receipt["status"],
-                          "counts": receipt["counts"], "error": receipt["error"]})
+            files.append(
+                {
+                    "key": obj.key,
+                    "status": receipt["status"],
+                    "counts": receipt["counts"],
+                    "error": receipt["error"],
+                }
+            )
         if transient is not None:
             raise transient
         return {"files": files}
@@ -86,8 +92,9 @@ class Ingestor:
         body = receipt.to_dict()
         self._s3.put_object(
             Bucket=obj.bucket,
-            Key=receipt_key(obj.key, self._settings.incoming_prefix,
-                            self._settings.receipts_prefix),
+            Key=receipt_key(
+                obj.key, self._settings.incoming_prefix, self._settings.receipts_prefix
+            ),
             Body=json.dumps(body, ensure_ascii=False, indent=1).encode(),
             ContentType="application/json",
         )
@@ -134,8 +141,9 @@ class Ingestor:
             for future in done:
                 checked = in_flight.pop(future)
                 assert checked.story is not None
-                receipt.accept(checked.index, checked.line, checked.story.key,
-                               future.result().outcome)
+                receipt.accept(
+                    checked.index, checked.line, checked.story.key, future.result().outcome
+                )
 
         try:
             for candidate in candidates:
@@ -169,7 +177,6 @@ class Ingestor:
 
         for name, value in receipt["counts"].items():
             if value:
-                self._metrics.add_metric(name=f"stories_{name}", unit=MetricUnit.Count,
-                                         value=value)
+                self._metrics.add_metric(name=f"stories_{name}", unit=MetricUnit.Count, value=value)
         if receipt["status"] == "failed":
             self._metrics.add_metric(name="files_failed", unit=MetricUnit.Count, value=1)

@@ -46,7 +46,7 @@ def make_excerpt(summary: str, limit: int = EXCERPT_MAX_LENGTH) -> str:
     cut = text[: limit - len(ELLIPSIS) + 1]
     boundary = cut.rfind(" ")
     head = cut[:boundary] if boundary > 0 else cut[: limit - len(ELLIPSIS)]
-    return head.rstrip(" ,;:.-—–") + ELLIPSIS
+    return head.rstrip(" ,;:.-\u2014\u2013") + ELLIPSIS  # no dangling punctuation or dash
 
 
 def story_item(story: StoryIn, *, source_key: str, ingested_at: str) -> dict[str, Any]:

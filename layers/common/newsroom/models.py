@@ -55,6 +55,20 @@ class _Strict(BaseModel):
     # accepted where strings belong.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_absent(cls, data: Any) -> Any:
+        # JSON null for an optional field means the field is absent (its default applies);
+        # null for a required field, or for an unknown one, is still an error.
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {
+            key: value
+            for key, value in data.items()
+            if value is not None or key not in fields or fields[key].is_required()
+        }
+
 
 class Section(_Strict):
     """A section of a story: a heading, an optional lead sentence (``body``) and bullets."""
@@ -90,9 +104,7 @@ class StoryIn(_Strict):
 
     model_config = ConfigDict(title="Story", json_schema_extra={"additionalProperties": False})
 
-    slug: Slug | None = Field(
-        default=None, description="Derived from the title when missing."
-    )
+    slug: Slug | None = Field(default=None, description="Derived from the title when missing.")
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     summary: Annotated[str, StringConstraints(min_length=1, max_length=5_000)] = Field(
         description="The intro paragraph."
@@ -102,9 +114,9 @@ class StoryIn(_Strict):
         default=None, description="Defaults to published_at; not earlier than it."
     )
     sections: Annotated[list[Section], Field(max_length=50)] = []
-    topics: Annotated[
-        list[Slug], Field(max_length=MAX_TOPICS), AfterValidator(_dedupe)
-    ] = Field(default=[], description="Slug-format topics; duplicates are dropped, order kept.")
+    topics: Annotated[list[Slug], Field(max_length=MAX_TOPICS), AfterValidator(_dedupe)] = Field(
+        default=[], description="Slug-format topics; duplicates are dropped, order kept."
+    )
     author: Annotated[str, StringConstraints(max_length=200)] | None = None
     source: Source | None = None
     status: Status = "published"

@@ -59,8 +59,12 @@ class Receipt:
         self.stories.sort(key=lambda e: e["index"])
         self.rejected.sort(key=lambda e: e["index"])
         return {
-            "source": {"bucket": self.bucket, "key": self.key, "etag": self.etag,
-                       "size": self.size},
+            "source": {
+                "bucket": self.bucket,
+                "key": self.key,
+                "etag": self.etag,
+                "size": self.size,
+            },
             "processed_at": self.processed_at,
             "status": self.status,
             "counts": self.counts(),

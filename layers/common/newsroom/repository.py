@@ -94,7 +94,7 @@ class StoryRepository:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            stored = from_dynamo(exc.response.get("Item", {}))
+            stored = from_dynamo(exc.response.get("Item", {}))  # type: ignore[arg-type]
             same = stored and version_of(stored) == version_of(item)
             return PutResult(WriteOutcome.UNCHANGED if same else WriteOutcome.STALE, stored)
         previous = from_dynamo(response["Attributes"]) if response.get("Attributes") else None
@@ -149,7 +149,7 @@ class StoryRepository:
     def _batch_write(
         self, pk: str, puts: Iterable[dict[str, Any]], delete_topics: Iterable[str]
     ) -> int:
-        requests: list[dict[str, Any]] = [{"PutRequest": {"Item": to_dynamo(e)}} for e in puts]
+        requests: list[Any] = [{"PutRequest": {"Item": to_dynamo(e)}} for e in puts]
         requests += [
             {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": TOPIC_SK_PREFIX + t}}}}
             for t in delete_topics

@@ -1,4 +1,4 @@
-"""Settings: environment variables (declared in ``template.yaml``) parsed once into a typed object."""
+"""Settings: environment variables (declared in ``template.yaml``) parsed once, typed."""
 
 import os
 from collections.abc import Mapping

@@ -69,9 +69,7 @@ def file_kind(key: str) -> FileKind:
     for suffix, kind in _KINDS.items():
         if key.lower().endswith(suffix):
             return kind
-    raise FileRejected(
-        "unsupported_type", "file name must end in .json, .jsonl or .ndjson"
-    )
+    raise FileRejected("unsupported_type", "file name must end in .json, .jsonl or .ndjson")
 
 
 def read_stories(
@@ -102,9 +100,7 @@ def _document(data: bytes, max_stories: int, max_bytes: int) -> Iterator[Candida
     except RecursionError:
         raise FileRejected("invalid_json", "JSON is nested too deeply") from None
     if not isinstance(document, dict):
-        raise FileRejected(
-            "wrong_shape", 'top level must be a story object or {"stories": [...]}'
-        )
+        raise FileRejected("wrong_shape", 'top level must be a story object or {"stories": [...]}')
     if "stories" not in document:
         return iter([Candidate(index=0, line=None, value=document)])
     stories = document["stories"]
@@ -200,7 +196,10 @@ class StoryChecker:
             return Checked(index, line, None, [{"loc": [], "msg": candidate.error}])
         if not isinstance(candidate.value, dict):
             return Checked(index, line, None, [{"loc": [], "msg": "a story must be a JSON object"}])
-        duplicated = duplicate_keys(candidate.value)
+        try:
+            duplicated = duplicate_keys(candidate.value)
+        except RecursionError:  # parseable by json's C scanner, too deep to walk in Python
+            return Checked(index, line, None, [{"loc": [], "msg": "JSON is nested too deeply"}])
         if duplicated:
             return Checked(index, line, None, duplicated)
         try:
@@ -209,6 +208,8 @@ class StoryChecker:
             return Checked(index, line, None, error_details(exc.errors(include_url=False)))
         first = self._first_index.setdefault(story.key, index)
         if first != index:
-            message = f"slug {story.key!r} is already used by the story at index {first} of this file"
+            message = (
+                f"slug {story.key!r} is already used by the story at index {first} of this file"
+            )
             return Checked(index, line, None, [{"loc": ["slug"], "msg": message}])
         return Checked(index, line, story, [])

@@ -1,0 +1,48 @@
+# The README's commands. Every target installs what it needs first (idempotent).
+SHELL := bash
+.DEFAULT_GOAL := help
+UV := .tools/uv/bin/uv
+PY := .venv/bin/python
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help install dev test lint format schema layer-requirements validate upload
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+install: ## Install uv and the Python 3.13 environment from uv.lock
+	@scripts/bootstrap.sh
+
+dev: install ## Run the local stack with the sample stories
+	$(PY) -m devtools.dev
+
+test: install ## Run every test
+	$(PY) -m pytest
+
+lint: install ## ruff (lint + format check), mypy, and the layer's pins against the lock
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	@$(MAKE) --no-print-directory layer-requirements LAYER_REQ_CHECK=1
+
+format: install ## Apply ruff's fixes and formatting
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+schema: install ## Regenerate schema/story.schema.json from the model
+	$(PY) -m devtools.schema > schema/story.schema.json
+
+LAYER_REQ := layers/common/requirements.txt
+layer-requirements: install ## Export the layer's pins from uv.lock (no boto3: Lambda ships it)
+	@$(UV) export --quiet --frozen --no-default-groups --no-emit-project --no-hashes \
+	  --no-header --no-annotate --format requirements-txt > $(LAYER_REQ).new
+	@if [ -n "$(LAYER_REQ_CHECK)" ]; then \
+	  diff -u $(LAYER_REQ) $(LAYER_REQ).new && rm $(LAYER_REQ).new \
+	  || { rm $(LAYER_REQ).new; echo "$(LAYER_REQ) is out of date: run make layer-requirements"; exit 1; }; \
+	else mv $(LAYER_REQ).new $(LAYER_REQ); fi
+
+validate: install ## Validate story files locally: make validate FILE=path/or/folder
+	.venv/bin/newsroom-validate $(FILE)
+
+upload: install ## Upload story files: make upload FILE=... BUCKET=... [ENDPOINT=http://127.0.0.1:4566]
+	.venv/bin/newsroom-upload $(FILE) --bucket $(BUCKET) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
