@@ -36,7 +36,7 @@ class Backend:
     server: ThreadedMotoServer
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
 
     def stop(self) -> None:
         self.server.stop()

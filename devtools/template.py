@@ -29,14 +29,15 @@ def _tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     return {name: value}
 
 
-_CfnLoader.add_multi_constructor("!", _tag)  # type: ignore[no-untyped-call]
+_CfnLoader.add_multi_constructor("!", _tag)
 
 
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The parsed template (intrinsic functions kept as plain dicts)."""
     with path.open() as handle:
-        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+        template: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader
+        return template
 
 
 def resource(logical_id: str) -> dict[str, Any]:

@@ -95,7 +95,9 @@ class Ingestor:
             Key=receipt_key(
                 obj.key, self._settings.incoming_prefix, self._settings.receipts_prefix
             ),
-            Body=json.dumps(body, ensure_ascii=False, indent=1).encode(),
+            # A lone surrogate (a JSON escape such as \udc80 in an uploaded key, echoed in a
+            # rejection's loc) cannot be UTF-8: write it back as the same JSON escape.
+            Body=json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"),
             ContentType="application/json",
         )
         self._record_metrics(body)
@@ -113,18 +115,12 @@ class Ingestor:
         receipt.size = int(response.get("ContentLength", 0))
         body = response["Body"]
         try:
-            if receipt.size > self._settings.max_file_bytes:
-                raise FileRejected(
-                    "too_large",
-                    f"file is {receipt.size} bytes; at most {self._settings.max_file_bytes}",
-                )
-            if receipt.size == 0:
-                raise FileRejected("empty", "file is empty")
             candidates = read_stories(
                 kind,
                 body,
                 max_stories=self._settings.max_stories_per_file,
                 max_bytes=self._settings.max_file_bytes,
+                size=receipt.size,
             )
             self._store_all(receipt, obj.key, candidates)
         finally:

@@ -156,6 +156,22 @@ class StoryIn(_Strict):
 def story_json_schema() -> dict[str, Any]:
     """The published JSON Schema of one story object (the upload contract)."""
     schema = StoryIn.model_json_schema(mode="validation")
+    for definition in [schema, *schema.get("$defs", {}).values()]:
+        _allow_null_for_optional(definition)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://signal-noise.example/schema/story.schema.json"
     return schema
+
+
+def _allow_null_for_optional(definition: dict[str, Any]) -> None:
+    # The models read JSON null for an optional field as "absent" (_null_means_absent);
+    # say so in the schema too, so it accepts exactly what the ingest accepts.
+    required = set(definition.get("required", ()))
+    for name, prop in definition.get("properties", {}).items():
+        options = prop.get("anyOf", [])
+        if name in required or {"type": "null"} in options:
+            continue
+        keep = {k: prop.pop(k) for k in ("default", "description", "title") if k in prop}
+        prop_copy = dict(prop)
+        prop.clear()
+        prop.update({"anyOf": [prop_copy, {"type": "null"}], **keep})

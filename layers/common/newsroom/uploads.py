@@ -73,10 +73,22 @@ def file_kind(key: str) -> FileKind:
 
 
 def read_stories(
-    kind: FileKind, stream: BinaryIO, *, max_stories: int, max_bytes: int
+    kind: FileKind,
+    stream: BinaryIO,
+    *,
+    max_stories: int,
+    max_bytes: int,
+    size: int | None = None,
 ) -> Iterator[Candidate]:
     """Candidates of one file, in order. Raises ``FileRejected`` for file-level problems;
-    for JSON Lines that can happen after earlier lines were yielded (too many stories)."""
+    for JSON Lines that can happen after earlier lines were yielded (too many stories).
+
+    ``size``, when known (S3's ContentLength), rejects a file before reading any of it.
+    """
+    if size is not None and size > max_bytes:
+        raise FileRejected("too_large", f"file is {size} bytes; at most {max_bytes}")
+    if size == 0:
+        raise FileRejected("empty", "file is empty")
     if kind == "json":
         return _document(stream.read(max_bytes + 1), max_stories, max_bytes)
     return _lines(_chunks(stream), max_stories, max_bytes)
@@ -99,15 +111,21 @@ def _document(data: bytes, max_stories: int, max_bytes: int) -> Iterator[Candida
         ) from None
     except RecursionError:
         raise FileRejected("invalid_json", "JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's int_max_str_digits
+        raise FileRejected("invalid_json", f"not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise FileRejected("wrong_shape", 'top level must be a story object or {"stories": [...]}')
     if "stories" not in document:
         return iter([Candidate(index=0, line=None, value=document)])
     stories = document["stories"]
-    if set(document) != {"stories"} or not isinstance(stories, list):
+    # A second "stories" key would silently replace the first list (json keeps the last).
+    duplicated = getattr(document, "duplicates", ())
+    if set(document) != {"stories"} or duplicated or not isinstance(stories, list):
         raise FileRejected(
             "wrong_shape", 'a batch must be exactly {"stories": [...]} with a list of stories'
         )
+    if not stories:
+        raise FileRejected("empty", "the batch has no stories")
     if len(stories) > max_stories:
         raise FileRejected(
             "too_many_stories", f"file has {len(stories)} stories; at most {max_stories}"
@@ -168,6 +186,8 @@ def _parse_line(index: int, number: int, line: bytes) -> Candidate:
         return Candidate(index, number, error=f"not valid JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
         return Candidate(index, number, error="JSON is nested too deeply")
+    except ValueError as exc:  # e.g. an integer longer than Python's int_max_str_digits
+        return Candidate(index, number, error=f"not valid JSON: {exc}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Editors' command-line tools: ``newsroom-validate`` and ``newsroom-upload``."""
