@@ -67,3 +67,59 @@ def s3_test_event(bucket: str) -> dict[str, Any]:
 
 def dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, indent=2, ensure_ascii=False) + "\n"
+
+
+def apigw_event(
+    method: str,
+    path: str,
+    *,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    query: dict[str, str | list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    stage: str = "v1",
+    request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    host: str = "abcdef1234.execute-api.us-east-1.amazonaws.com",
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, the shape `sam local generate-event apigateway
+    aws-proxy` produces and API Gateway sends."""
+    multi = {k: (v if isinstance(v, list) else [v]) for k, v in (query or {}).items()}
+    all_headers = {
+        "Accept": "application/json",
+        "Host": host,
+        "User-Agent": "signal-noise-tests",
+        "X-Forwarded-For": "127.0.0.1",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+        **(headers or {}),
+    }
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "123456",
+            "stage": stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": "22/Oct/2025:14:05:09 +0000",
+            "requestTimeEpoch": 1761141909000,
+            "path": f"/{stage}{path}",
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "protocol": "HTTP/1.1",
+            "domainName": host,
+            "apiId": host.split(".", 1)[0],
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "signal-noise-tests"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -104,6 +104,12 @@ def ingest_app(stories_table: str, bucket: str, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
+def api_app(stories_table: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The real read API function module, wired to the moto table."""
+    return load_function("api", "ApiFunction", {"STORIES_TABLE": stories_table}, monkeypatch)
+
+
+@pytest.fixture
 def read_receipt(s3: Any, bucket: str) -> Callable[[str], dict[str, Any]]:
     """The receipt the ingest wrote for an ``incoming/...`` key."""
 

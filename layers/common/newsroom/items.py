@@ -93,3 +93,24 @@ def topic_entries(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def version_of(item: dict[str, Any]) -> tuple[str, str]:
     """What identifies one version of a story: ``(updated_at, content_hash)``."""
     return item["updated_at"], item["content_hash"]
+
+
+STORY_ATTRIBUTES = (
+    "slug", "title", "summary", "published_at", "updated_at", "sections", "topics", "author",
+    "source",
+)  # fmt: skip
+
+
+def to_summary(item: dict[str, Any]) -> dict[str, Any]:
+    """A list item of "Recent Stories" (what the ``feed`` index projects)."""
+    return {name: item.get(name, [] if name == "topics" else None) for name in SUMMARY_ATTRIBUTES}
+
+
+def to_story(item: dict[str, Any]) -> dict[str, Any]:
+    """A whole story as clients read it: every stored field of the contract, no bookkeeping."""
+    story = {name: item[name] for name in STORY_ATTRIBUTES if name in item}
+    story.setdefault("sections", [])
+    story.setdefault("topics", [])
+    story.setdefault("author", None)
+    story.setdefault("source", None)
+    return story

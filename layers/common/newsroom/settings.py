@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+_DEFAULT_SITE_URL = "https://signal-noise.example/"
+_DEFAULT_STORY_URL = "https://signal-noise.example/stories/{slug}"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -37,4 +39,28 @@ class IngestSettings:
             max_file_bytes=_int(env, "MAX_FILE_BYTES", 50 * MIB),
             max_stories_per_file=_int(env, "MAX_STORIES_PER_FILE", 10_000),
             write_concurrency=_int(env, "INGEST_CONCURRENCY", 16),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """What the read API needs."""
+
+    table_name: str
+    cors_origins: tuple[str, ...] = ("*",)
+    docs_enabled: bool = False
+    story_url_template: str = _DEFAULT_STORY_URL
+    site_url: str = _DEFAULT_SITE_URL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "ApiSettings":
+        origins = tuple(
+            o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "*").split(",") if o.strip()
+        )
+        return cls(
+            table_name=env["STORIES_TABLE"],
+            cors_origins=origins or ("*",),
+            docs_enabled=env.get("ENABLE_API_DOCS", "false").lower() == "true",
+            story_url_template=env.get("STORY_URL_TEMPLATE") or _DEFAULT_STORY_URL,
+            site_url=env.get("SITE_URL") or _DEFAULT_SITE_URL,
         )

@@ -1,0 +1,21 @@
+"""Read API function: stories and Recent Stories from DynamoDB, behind API Gateway (REST)."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsroom import aws
+from newsroom.api import ReadApi
+from newsroom.observability import logger, tracer
+from newsroom.repository import StoryRepository
+from newsroom.settings import ApiSettings
+
+settings = ApiSettings.from_env()
+api = ReadApi(settings, StoryRepository(aws.client("dynamodb"), settings.table_name), logger)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api.app.resolve(event, context)

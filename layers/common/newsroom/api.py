@@ -1,0 +1,196 @@
+"""The read API: Powertools' REST resolver with the routes of ``newsroom.operations``.
+
+The hot path uses plain dicts and hand-declared parameters; pydantic and the OpenAPI
+builder are imported only by the rare routes that need them (``/openapi.json``, ``/docs``).
+"""
+
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from newsroom import feeds
+from newsroom.errors import is_transient
+from newsroom.items import to_story, to_summary
+from newsroom.operations import LIST_MAX_AGE, OPERATIONS, STORY_MAX_AGE
+from newsroom.pagination import InvalidCursor, Position, decode_cursor, encode_cursor, feed_for
+from newsroom.params import LIST_PARAMS, parse_query
+from newsroom.problems import (
+    ApiProblem,
+    Gone,
+    InternalError,
+    InvalidParameters,
+    NotFound,
+    ServiceUnavailable,
+)
+from newsroom.repository import StoryRepository
+from newsroom.responses import problem_response, representation, url
+from newsroom.settings import ApiSettings
+from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+
+_JSON_SEPARATORS = (",", ":")
+
+
+def _dumps(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=_JSON_SEPARATORS)
+
+
+class ReadApi:
+    """Route handlers of the read API, bound to one repository and one resolver."""
+
+    def __init__(self, settings: ApiSettings, repository: StoryRepository, logger: Logger):
+        self.settings = settings
+        self.repository = repository
+        self.logger = logger
+        origins = list(settings.cors_origins)
+        self.app = APIGatewayRestResolver(
+            cors=CORSConfig(
+                allow_origin=origins[0],
+                extra_origins=origins[1:],
+                allow_headers=["If-None-Match"],
+                expose_headers=["ETag", "Link", "Retry-After"],
+                max_age=600,
+            )
+        )
+        handlers = {
+            "listStories": self.list_stories,
+            "getStory": self.get_story,
+            "jsonFeed": self.json_feed,
+            "rssFeed": self.rss_feed,
+            "openapi": self.openapi,
+            "docs": self.docs,
+        }
+        for operation in OPERATIONS:
+            # Powertools writes path parameters as <name>; API Gateway and OpenAPI as {name}.
+            path = re.sub(r"\{(\w+)\}", r"<\1>", operation.path)
+            register = self.app.route(path, method=operation.method)
+            register(handlers[operation.operation_id])  # type: ignore[type-var]
+        self.app.exception_handler(Exception)(self._on_error)
+        self.app.not_found(self._on_not_found)
+
+    # -- routes -------------------------------------------------------------------------
+
+    def list_stories(self) -> Response[str]:
+        event = self.app.current_event
+        query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
+        limit, topic = query["limit"], query["topic"]
+        feed = feed_for(topic)
+        start = None
+        if query["cursor"] is not None:
+            try:
+                start = decode_cursor(query["cursor"], feed)
+            except InvalidCursor as exc:
+                raise InvalidParameters(
+                    "the cursor is invalid", errors=[{"loc": ["query", "cursor"], "msg": str(exc)}]
+                ) from None
+        # limit + 1 items tell whether a next page exists (no empty last page).
+        items, _ = self.repository.query_feed(
+            feed, limit + 1, start.exclusive_start_key() if start else None
+        )
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            last = page[-1]
+            next_cursor = encode_cursor(Position(feed, last["published_at"], last["slug"]))
+        self_url = url(
+            event, "/stories", {"limit": limit, "topic": topic, "cursor": query["cursor"]}
+        )
+        next_url = (
+            url(event, "/stories", {"limit": limit, "topic": topic, "cursor": next_cursor})
+            if next_cursor
+            else None
+        )
+        body = _dumps(
+            {
+                "data": [to_summary(item) for item in page],
+                "meta": {"limit": limit, "next_cursor": next_cursor},
+                "links": {"self": self_url, "next": next_url},
+            }
+        )
+        headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+        return representation(event, body, "application/json", LIST_MAX_AGE, headers)
+
+    def get_story(self, slug: str) -> Response[str]:
+        if len(slug) > SLUG_MAX_LENGTH or not _is_slug(slug):
+            raise InvalidParameters(
+                "the slug is not in the slug format",
+                errors=[{"loc": ["path", "slug"], "msg": f"must match {SLUG_PATTERN}"}],
+            )
+        item = self.repository.get_story(slug)
+        if item is None or item.get("status") == "draft":
+            raise NotFound(f"there is no story {slug!r}")
+        if item.get("status") == "retracted":
+            raise Gone(f"the story {slug!r} was retracted")
+        body = _dumps({"data": to_story(item)})
+        return representation(self.app.current_event, body, "application/json", STORY_MAX_AGE)
+
+    def _newest(self) -> list[dict[str, Any]]:
+        items, _ = self.repository.query_feed(feed_for(None), feeds.FEED_SIZE)
+        return [to_summary(item) for item in items]
+
+    def json_feed(self) -> Response[str]:
+        event = self.app.current_event
+        body = feeds.json_feed(
+            self._newest(),
+            feed_url=url(event, "/feed.json"),
+            home_url=self.settings.site_url,
+            story_url=self.settings.story_url_template,
+        )
+        return representation(event, body, "application/feed+json", LIST_MAX_AGE)
+
+    def rss_feed(self) -> Response[str]:
+        event = self.app.current_event
+        body = feeds.rss_feed(
+            self._newest(),
+            feed_url=url(event, "/feed.xml"),
+            home_url=self.settings.site_url,
+            story_url=self.settings.story_url_template,
+        )
+        return representation(event, body, "application/rss+xml", LIST_MAX_AGE)
+
+    def openapi(self) -> Response[str]:
+        from newsroom.openapi import openapi_json  # pydantic only for this rare route
+
+        event = self.app.current_event
+        return representation(event, openapi_json(url(event, "")), "application/json", 300)
+
+    def docs(self) -> Response[str]:
+        if not self.settings.docs_enabled:
+            raise NotFound("API documentation is disabled on this stage")
+        from newsroom.openapi import swagger_html
+
+        event = self.app.current_event
+        return representation(event, swagger_html(url(event, "")), "text/html", 300)
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _request_id(self) -> str | None:
+        try:
+            return str(self.app.current_event.request_context.request_id)
+        except (AttributeError, KeyError, TypeError):
+            return None
+
+    def _on_not_found(self, _: NotFoundError) -> Response[str]:
+        return problem_response(NotFound("no such resource"), self._request_id())
+
+    def _on_error(self, exc: Exception) -> Response[str]:
+        if isinstance(exc, ApiProblem):
+            problem = exc
+        elif isinstance(exc, ClientError | BotoCoreError) and is_transient(exc):
+            self.logger.warning("database unavailable", exc_info=exc)
+            problem = ServiceUnavailable("the story database is busy; retry shortly")
+        else:
+            self.logger.exception("unexpected error")
+            problem = InternalError("an unexpected error occurred; it was logged")
+        return problem_response(problem, self._request_id())
+
+
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def _is_slug(value: str) -> bool:
+    return _SLUG.fullmatch(value) is not None

@@ -1,0 +1,64 @@
+"""HTTP representations: ETags and conditional requests, caching headers, links."""
+
+import hashlib
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from newsroom.problems import PROBLEM_CONTENT_TYPE, ApiProblem, problem_body
+
+
+def etag_of(body: str) -> str:
+    """A strong ETag: a hash of the representation."""
+    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(",")]
+    # Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
+    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+
+
+def representation(
+    event: APIGatewayProxyEvent,
+    body: str,
+    content_type: str,
+    max_age: int,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """A cacheable 200 with ETag and Cache-Control, or a 304 when If-None-Match matches."""
+    etag = etag_of(body)
+    all_headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", **(headers or {})}
+    if _matches(event.headers.get("if-none-match") or event.headers.get("If-None-Match"), etag):
+        all_headers.pop("Link", None)
+        return Response(status_code=304, headers=all_headers)
+    return Response(status_code=200, content_type=content_type, body=body, headers=all_headers)
+
+
+def problem_response(problem: ApiProblem, request_id: str | None) -> Response[str]:
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=problem_body(problem, request_id),
+        headers={"Cache-Control": "no-store", **problem.headers()},
+    )
+
+
+def base_url(event: APIGatewayProxyEvent) -> str:
+    """The public URL of the API's root as the client called it (stage or custom domain
+    base path included)."""
+    headers = event.headers
+    host = headers.get("Host") or headers.get("host") or "localhost"
+    proto = headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "https"
+    full_path = event.request_context.path or event.path
+    prefix = full_path.removesuffix(event.path) if full_path.endswith(event.path) else ""
+    return f"{proto}://{host}{prefix.rstrip('/')}"
+
+
+def url(event: APIGatewayProxyEvent, path: str, query: dict[str, Any] | None = None) -> str:
+    params = {k: v for k, v in (query or {}).items() if v is not None}
+    return base_url(event) + path + (f"?{urlencode(params)}" if params else "")
