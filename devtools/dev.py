@@ -1,66 +1,63 @@
-"""``make dev``: ingest the sample stories through the real ingest handler against moto's
-embedded server and print what was stored.
+"""``make dev``: the local stack with the sample stories. Ctrl-C or SIGTERM stops it."""
 
-(The full local stack, with the API and S3 notifications, is tracked in issue 4.)
-"""
-
+import argparse
 import json
+import logging
 import os
+import signal
 import sys
-from pathlib import Path
+import threading
 
-from devtools.backend import start_backend
-from devtools.events import s3_event, s3_record
-from devtools.functions import load_function_module
-from devtools.template import ROOT, function_environment
-
-SAMPLES = ROOT / "samples" / "stories"
+from devtools.stack import start_stack
 
 
-def main() -> int:
-    backend = start_backend()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "3000")),
+        help="API port on 127.0.0.1 (default 3000, or $PORT)",
+    )
+    parser.add_argument(
+        "--backend-port",
+        type=int,
+        default=int(os.environ.get("BACKEND_PORT", "0")),
+        help="port of the embedded AWS endpoint (default: any free port)",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="start without sample stories")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    stack = start_stack(port=args.port, backend_port=args.backend_port)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
     try:
-        os.environ.update(function_environment("IngestFunction"))
-        os.environ.update(
-            {
-                "STORIES_TABLE": backend.table,
-                "AWS_ENDPOINT_URL": backend.endpoint_url,
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
-            }
-        )
-        ingest = load_function_module("ingest")
-        s3 = backend.client("s3")
-        print(f"embedded AWS endpoint: {backend.endpoint_url}")
-        for path in sorted(SAMPLES.iterdir()):
-            key = f"incoming/samples/{path.name}"
-            body = Path(path).read_bytes()
-            s3.put_object(Bucket=backend.bucket, Key=key, Body=body)
-            result = ingest.handler(
-                s3_event(s3_record(backend.bucket, key, size=len(body))), _Context()
+        if not args.no_seed:
+            receipts = stack.seed()
+            stored = sum(
+                r["counts"]["created"] + r["counts"]["updated"] + r["counts"]["unchanged"]
+                for r in receipts
             )
-            for file in result["files"]:
-                print(f"{file['key']}: {file['status']} {json.dumps(file['counts'])}")
-        feed = backend.client("dynamodb").query(
-            TableName=backend.table,
-            IndexName="feed",
-            KeyConditionExpression="feed_pk = :f",
-            ExpressionAttributeValues={":f": {"S": "feed"}},
-            ScanIndexForward=False,
-        )["Items"]
-        print(f"\nRecent Stories ({len(feed)} published):")
-        for item in feed:
-            print(f"  {item['published_at']['S'][:10]}  {item['title']['S']}")
-        return 0
+            print(f"seeded {stored} sample stories from {len(receipts)} files through S3 -> ingest")
+        state = stack.write_state()
+        print(json.dumps(stack.info(), indent=2))
+        print(f"stack details in {state}")
+        print(f"reader page: {stack.api_url}/   API: {stack.api_url}/stories")
+        print(
+            "upload stories: .venv/bin/newsroom-upload FILE --bucket "
+            f"{stack.backend.bucket} --endpoint-url {stack.backend.endpoint_url}"
+        )
+        print("Ctrl-C to stop.", flush=True)
+        stopping.wait()
     finally:
-        backend.stop()
-
-
-class _Context:
-    function_name = "IngestFunction"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:IngestFunction"
-    aws_request_id = "local-dev"
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,304 @@
+"""A local stand-in for API Gateway (REST, Lambda proxy integration): serves exactly the
+routes ``template.yaml`` declares by turning each HTTP request into the proxy event API
+Gateway would send, calling the real handler, and turning its result back into HTTP."""
+
+import base64
+import gzip
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from devtools.template import load_template, resource
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case, or ANY
+    resource: str  # "/stories/{slug}"
+    function_id: str
+    pattern: re.Pattern[str]
+
+
+def routes_from_template(api_id: str = "ContentApi") -> list[Route]:
+    """Every ``Type: Api`` event of every function that targets ``api_id``."""
+    routes = []
+    for logical_id, res in load_template()["Resources"].items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in res.get("Properties", {}).get("Events", {}).values():
+            props = event.get("Properties", {})
+            if event.get("Type") != "Api" or props.get("RestApiId", {}).get("Ref") != api_id:
+                continue
+            path = props["Path"]
+            regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"
+            routes.append(Route(props["Method"].upper(), path, logical_id, re.compile(regex)))
+    return routes
+
+
+def _gateway_response(kind: str, request_id: str) -> tuple[int, dict[str, str], bytes]:
+    """A gateway response (e.g. MISSING_AUTHENTICATION_TOKEN) as the template configures it."""
+    config = resource("ContentApi").get("GatewayResponses", {}).get(kind, {})
+    status = int(config.get("StatusCode", 403))
+    headers = {
+        name: value.strip("'")
+        for name, value in config.get("ResponseParameters", {}).get("Headers", {}).items()
+    }
+    template = config.get("ResponseTemplates", {}).get("application/json")
+    body = (
+        template.replace("$context.requestId", request_id)
+        if template
+        else json.dumps({"message": "Missing Authentication Token"})
+    )
+    headers.setdefault("Content-Type", "application/json")
+    return status, headers, body.encode()
+
+
+class Container:
+    """One warm Lambda container: a handler that runs one invocation at a time."""
+
+    def __init__(self, handler: Handler, name: str) -> None:
+        self.handler = handler
+        self.name = name
+        self.lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self.handler(event, LocalContext(self.name))
+
+
+class LocalContext:
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
+        )
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+class Gateway:
+    """The routes of one REST API, their containers, and static files for the reader page."""
+
+    def __init__(
+        self,
+        containers: dict[str, list[Container]],
+        static_dir: Path | None = None,
+        stage: str = "v1",
+        api_id: str = "ContentApi",
+    ) -> None:
+        self.routes = routes_from_template(api_id)
+        self.containers = containers
+        self.static_dir = static_dir
+        self.stage = stage
+        self.min_compression = resource(api_id).get("MinimumCompressionSize")
+        self._next = 0
+
+    def _container(self, function_id: str) -> Container:
+        pool = self.containers[function_id]
+        # Prefer an idle container, as Lambda does; otherwise queue on one.
+        for container in pool:
+            if not container.lock.locked():
+                return container
+        self._next = (self._next + 1) % len(pool)
+        return pool[self._next]
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, found.groupdict()
+        return None
+
+    def handle(
+        self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, host: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        request_id = str(uuid.uuid4())
+        split = urlsplit(raw_path)
+        path = unquote(split.path) or "/"
+        found = self.match(method, path)
+        if found is None:
+            static = self._static(method, path)
+            if static is not None:
+                return static
+            status, gw_headers, payload = _gateway_response(
+                "MISSING_AUTHENTICATION_TOKEN", request_id
+            )
+            return status, [*gw_headers.items(), ("x-amzn-RequestId", request_id)], payload
+        route, path_params = found
+        event = self._event(
+            method, path, split.query, route, path_params, headers, body, host, request_id
+        )
+        try:
+            result = self._container(route.function_id).invoke(event)
+        except Exception:  # the function crashed: API Gateway answers 502
+            return (
+                502,
+                [("Content-Type", "application/json")],
+                b'{"message": "Internal server error"}',
+            )
+        return self._response(result, headers, request_id)
+
+    def _event(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        route: Route,
+        path_params: dict[str, str],
+        headers: list[tuple[str, str]],
+        body: bytes,
+        host: str,
+        request_id: str,
+    ) -> dict[str, Any]:
+        multi_query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            multi_query.setdefault(key, []).append(value)
+        multi_headers: dict[str, list[str]] = {}
+        for key, value in headers:
+            multi_headers.setdefault(key, []).append(value)
+        multi_headers.setdefault("X-Forwarded-Proto", ["http"])
+        text_body: str | None = None
+        is_base64 = False
+        if body:
+            try:
+                text_body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text_body, is_base64 = base64.b64encode(body).decode(), True
+        now = datetime.now(UTC)
+        return {
+            "resource": route.resource,
+            "path": path,
+            "httpMethod": method,
+            "headers": {k: v[-1] for k, v in multi_headers.items()},
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": path_params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": "000000000000",
+                "apiId": "local",
+                "resourceId": "local",
+                "stage": self.stage,
+                "requestId": request_id,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                # A custom domain with no base path: the path clients call is the resource path.
+                "path": path,
+                "resourcePath": route.resource,
+                "httpMethod": method,
+                "protocol": "HTTP/1.1",
+                "domainName": host,
+                "identity": {"sourceIp": "127.0.0.1"},
+            },
+            "body": text_body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def _response(
+        self, result: dict[str, Any], request_headers: list[tuple[str, str]], request_id: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        status = int(result.get("statusCode", 200))
+        out: list[tuple[str, str]] = []
+        for name, value in (result.get("headers") or {}).items():
+            out.append((name, str(value)))
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            if any(n.lower() == name.lower() for n, _ in out):
+                continue
+            out.extend((name, str(v)) for v in values)
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        accepts_gzip = any(
+            k.lower() == "accept-encoding" and "gzip" in v.lower() for k, v in request_headers
+        )
+        already = any(k.lower() == "content-encoding" for k, _ in out)
+        if (
+            self.min_compression is not None
+            and accepts_gzip
+            and not already
+            and len(payload) >= int(self.min_compression)
+        ):
+            payload = gzip.compress(payload)
+            out.append(("Content-Encoding", "gzip"))
+        out.append(("x-amzn-RequestId", request_id))
+        return status, out, payload
+
+    def _static(self, method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        if self.static_dir is None or method not in ("GET", "HEAD"):
+            return None
+        name = "index.html" if path == "/" else path.lstrip("/")
+        target = (self.static_dir / name).resolve()
+        if not target.is_file() or self.static_dir.resolve() not in target.parents:
+            return None
+        types = {
+            ".html": "text/html; charset=utf-8",
+            ".js": "text/javascript; charset=utf-8",
+            ".css": "text/css; charset=utf-8",
+            ".svg": "image/svg+xml",
+        }
+        headers = [
+            ("Content-Type", types.get(target.suffix, "application/octet-stream")),
+            ("Cache-Control", "no-cache"),
+            (
+                "Content-Security-Policy",
+                "default-src 'self'; connect-src *; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Date", formatdate(usegmt=True)),
+        ]
+        return 200, headers, target.read_bytes()
+
+
+def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+    """Start an HTTP server for ``gateway`` in a background thread."""
+
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = gateway.handle(
+                self.command,
+                self.path,
+                list(self.headers.items()),
+                body,
+                self.headers.get("Host", f"{host}:{port}"),
+            )
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload) if self.command != "HEAD" else 0))
+            self.end_headers()
+            if self.command != "HEAD" and status != 304:
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer((host, port), RequestHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+    return server

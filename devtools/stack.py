@@ -1,0 +1,202 @@
+"""The whole system on one machine: moto's server as the AWS endpoint, the template's table,
+bucket and bucket notification on it, S3 events delivered to the real ingest handler, and the
+real API handler behind a local API Gateway."""
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from devtools.backend import Backend, start_backend
+from devtools.functions import load_function_module
+from devtools.gateway import Container, Gateway, LocalContext, serve
+from devtools.template import ROOT, function_environment, s3_event_prefix
+
+log = logging.getLogger("stack")
+NOTIFICATION_QUEUE = "content-bucket-notifications"
+MAX_RECEIVES = 3  # like the ingest function's async retries (2) + the first attempt
+SAMPLES = ROOT / "samples" / "stories"
+WEB = ROOT / "web"
+STATE_DIR = ROOT / ".dev"
+
+
+def _env_for(function_id: str, backend: Backend, extra: dict[str, str]) -> dict[str, str]:
+    env = function_environment(function_id)
+    env.update(
+        {
+            "STORIES_TABLE": backend.table,
+            "AWS_ENDPOINT_URL": backend.endpoint_url,
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def load_handler(function_id: str, module: str, env: dict[str, str]) -> Any:
+    """Load ``functions/<module>/app.py`` with ``env`` as its environment (like a container
+    of that function); the process environment is restored afterwards."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return load_function_module(module).handler
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@dataclass
+class Stack:
+    backend: Backend
+    api_url: str
+    http: ThreadingHTTPServer
+    queue_url: str
+    ingest: Container
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    delivered: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def info(self) -> dict[str, str]:
+        return {
+            "api_url": self.api_url,
+            "aws_endpoint_url": self.backend.endpoint_url,
+            "region": "us-east-1",
+            "bucket": self.backend.bucket,
+            "table": self.backend.table,
+        }
+
+    def write_state(self, directory: Path = STATE_DIR) -> Path:
+        directory.mkdir(exist_ok=True)
+        path = directory / "stack.json"
+        path.write_text(json.dumps(self.info(), indent=2) + "\n")
+        return path
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.http.shutdown()
+        self.http.server_close()
+        self.backend.stop()
+
+    def _deliver(self) -> None:
+        """Receive S3 notifications from the queue and invoke the ingest handler with each
+        S3 event, as Lambda's S3 trigger would (failed events are retried, then dropped
+        into ``failed`` like the on-failure destination)."""
+        sqs = self.backend.client("sqs")
+        while not self.stop_event.is_set():
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=1,
+                    AttributeNames=["ApproximateReceiveCount"],
+                    VisibilityTimeout=2,
+                ).get("Messages", [])
+            except Exception:  # the backend is shutting down
+                if self.stop_event.is_set():
+                    return
+                raise
+            for message in messages:
+                event = json.loads(message["Body"])
+                receives = int(message["Attributes"]["ApproximateReceiveCount"])
+                try:
+                    if "Records" in event:  # not s3:TestEvent
+                        self.ingest.invoke(event)
+                        self.delivered += 1
+                except Exception as exc:
+                    log.warning("ingest failed (attempt %s): %s", receives, exc)
+                    if receives < MAX_RECEIVES:
+                        continue  # becomes visible again: retried
+                    self.failed.append(event)
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def seed(
+        self, folder: Path = SAMPLES, prefix: str = "incoming/samples/", timeout: float = 60
+    ) -> list[dict[str, Any]]:
+        """Upload every story file of ``folder`` through S3, so the real ingest runs, and wait
+        for their receipts."""
+        s3 = self.backend.client("s3")
+        keys = []
+        for path in sorted(folder.iterdir()):
+            if path.suffix in (".json", ".jsonl", ".ndjson"):
+                key = prefix + path.name
+                s3.put_object(Bucket=self.backend.bucket, Key=key, Body=path.read_bytes())
+                keys.append(key)
+        return [self.wait_for_receipt(key, timeout) for key in keys]
+
+    def wait_for_receipt(self, key: str, timeout: float = 10) -> dict[str, Any]:
+        s3 = self.backend.client("s3")
+        receipt_key = "receipts/" + key.removeprefix("incoming/") + ".json"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                body = s3.get_object(Bucket=self.backend.bucket, Key=receipt_key)["Body"].read()
+                return dict(json.loads(body))
+            except s3.exceptions.NoSuchKey:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no receipt for {key} after {timeout} s") from None
+                time.sleep(0.05)
+
+
+def start_stack(
+    *,
+    port: int = 3000,
+    backend_port: int = 0,
+    api_containers: int = 4,
+    api_env: dict[str, str] | None = None,
+) -> Stack:
+    """Start everything; returns once the API answers and notifications flow."""
+    backend = start_backend(backend_port)
+    sqs = backend.client("sqs")
+    queue_url = sqs.create_queue(QueueName=NOTIFICATION_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    backend.client("s3").put_bucket_notification_configuration(
+        Bucket=backend.bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": s3_event_prefix("IngestFunction")}
+                            ]
+                        }
+                    },
+                }
+            ]
+        },
+    )
+    gateway = Gateway({}, static_dir=WEB)
+    http = serve(gateway, "127.0.0.1", port)
+    api_url = f"http://127.0.0.1:{http.server_address[1]}"
+    env = _env_for(
+        "ApiFunction",
+        backend,
+        {
+            "SITE_URL": api_url + "/",
+            "STORY_URL_TEMPLATE": api_url + "/#/stories/{slug}",
+            **(api_env or {}),
+        },
+    )
+    gateway.containers["ApiFunction"] = [
+        Container(load_handler("ApiFunction", "api", env), "ApiFunction")
+        for _ in range(api_containers)
+    ]
+    ingest = Container(
+        load_handler("IngestFunction", "ingest", _env_for("IngestFunction", backend, {})),
+        "IngestFunction",
+    )
+    stack = Stack(backend, api_url, http, queue_url, ingest)
+    threading.Thread(target=stack._deliver, name="s3-notifications", daemon=True).start()
+    return stack
+
+
+__all__ = ["LocalContext", "Stack", "start_stack"]
