@@ -5,7 +5,7 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test lint format schema layer-requirements validate upload
+.PHONY: help install browser dev test lint format schema layer-requirements validate upload
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -16,7 +16,10 @@ install: ## Install uv and the Python 3.13 environment from uv.lock
 dev: install ## Run the local stack with the sample stories
 	$(PY) -m devtools.dev
 
-test: install ## Run every test
+browser: ## Make a Chromium available for the browser tests (Debian package; never a download)
+	@scripts/install-browser.sh >/dev/null || echo "no Chromium: browser tests will be skipped (they fail under CI=true)" >&2
+
+test: install browser ## Run every test
 	$(PY) -m pytest
 
 lint: install ## ruff (lint + format check), mypy, and the layer's pins against the lock
@@ -46,3 +49,31 @@ validate: install ## Validate story files locally: make validate FILE=path/or/fo
 
 upload: install ## Upload story files: make upload FILE=... BUCKET=... [ENDPOINT=http://127.0.0.1:4566]
 	.venv/bin/newsroom-upload $(FILE) --bucket $(BUCKET) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
+
+# sam local: the real SAM CLI runs the built functions in Lambda containers (Docker) against
+# the embedded backend on 127.0.0.1 (see devtools/samlocal.py).
+SAMLOCAL := $(PY) -m devtools.samlocal
+SAM_OFFLINE_TOOL := ../shared/tools/sam-local-offline.sh
+SAM_PORT ?= 3001
+FUNCTION ?= ApiFunction
+EVENT ?= events/api-list-stories.json
+.PHONY: sam-setup sam-validate sam-build sam-api sam-invoke
+
+sam-setup: install ## Docker, the Lambda python3.13 image and SAM CLI for sam local; then checks
+	@if [ -f $(SAM_OFFLINE_TOOL) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "sam-setup: $(SAM_OFFLINE_TOOL) needs root: sudo bash $(SAM_OFFLINE_TOOL)"; exit 1; fi; \
+	  bash $(SAM_OFFLINE_TOOL); \
+	fi
+	@$(SAMLOCAL) doctor --install
+
+sam-validate: install ## sam validate --lint (cfn-lint) of template.yaml
+	@$(SAMLOCAL) sam validate --lint --region us-east-1
+
+sam-build: install ## sam build into .aws-sam/build (python3.13 put on PATH for it)
+	@$(SAMLOCAL) build
+
+sam-api: sam-build ## Seeded backend + sam local start-api on 127.0.0.1:3001 (SAM_PORT=...); Ctrl-C stops all
+	@$(SAMLOCAL) api --port $(SAM_PORT)
+
+sam-invoke: sam-build ## Seeded backend + one sam local invoke: make sam-invoke FUNCTION=ApiFunction EVENT=events/...
+	@$(SAMLOCAL) invoke $(FUNCTION) $(EVENT)

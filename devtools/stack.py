@@ -22,7 +22,7 @@ NOTIFICATION_QUEUE = "content-bucket-notifications"
 MAX_RECEIVES = 3  # like the ingest function's async retries (2) + the first attempt
 SAMPLES = ROOT / "samples" / "stories"
 WEB = ROOT / "web"
-STATE_DIR = ROOT / ".dev"
+STATE_DIR = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev"))
 
 
 def _env_for(function_id: str, backend: Backend, extra: dict[str, str]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Syndication feeds of the newest stories: JSON Feed 1.1 and RSS 2.0."""
 
 import json
+import re
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -9,6 +10,15 @@ from xml.etree import ElementTree as ET
 FEED_TITLE = "SIGNAL/NOISE"
 FEED_DESCRIPTION = "The newest stories from SIGNAL/NOISE."
 FEED_SIZE = 20
+
+
+# Characters XML 1.0 cannot contain at all, not even escaped (most C0 controls, U+FFFE/F,
+# lone surrogates): ElementTree would write them as they are and break the document.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML_CHAR.sub("", value)
 
 
 def _parse(stored: str) -> datetime:
@@ -46,7 +56,8 @@ def json_feed(
 def rss_feed(
     summaries: list[dict[str, Any]], *, feed_url: str, home_url: str, story_url: str
 ) -> str:
-    """RSS 2.0; ElementTree escapes every text, so story text is never markup."""
+    """RSS 2.0; ElementTree escapes every text, so story text is never markup (characters
+    XML cannot carry at all are dropped)."""
     rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": "http://www.w3.org/2005/Atom"})
     channel = ET.SubElement(rss, "channel")
     ET.SubElement(channel, "title").text = FEED_TITLE
@@ -61,13 +72,13 @@ def rss_feed(
         ET.SubElement(channel, "lastBuildDate").text = format_datetime(newest, usegmt=True)
     for s in summaries:
         item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = s["title"]
-        ET.SubElement(item, "link").text = story_url.format(slug=s["slug"])
-        ET.SubElement(item, "description").text = s["excerpt"]
+        ET.SubElement(item, "title").text = _xml_text(s["title"])
+        ET.SubElement(item, "link").text = _xml_text(story_url.format(slug=s["slug"]))
+        ET.SubElement(item, "description").text = _xml_text(s["excerpt"])
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = s["slug"]
         ET.SubElement(item, "pubDate").text = format_datetime(
             _parse(s["published_at"]), usegmt=True
         )
         for topic in s["topics"]:
-            ET.SubElement(item, "category").text = topic
+            ET.SubElement(item, "category").text = _xml_text(topic)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode")

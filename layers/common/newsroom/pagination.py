@@ -5,7 +5,8 @@ A cursor is ``base64url(payload || check)`` where the payload is compact JSON
 ``check`` is 8 bytes of its SHA-256. The check catches truncated or edited cursors; it is
 not a secret, because nothing is gained by forging one: decoding validates every field and
 rebuilds the ``ExclusiveStartKey`` from them, so DynamoDB only ever sees keys of the shape
-the index has, for the feed the request asks for.
+the index has, for the feed the request asks for. Only the exact text this module encodes
+is accepted (canonical base64url, canonical JSON), so each position has one cursor.
 """
 
 import base64
@@ -14,16 +15,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from newsroom.items import STORY_SK, TOPIC_SK_PREFIX, feed_sort_key, story_pk
 from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.timestamps import STORED_FORMAT
 
 CURSOR_VERSION = 1
 MAX_CURSOR_LENGTH = 400
 _CHECK_BYTES = 8
 _SLUG = re.compile(SLUG_PATTERN)
-_STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", re.ASCII)
 _FEED = re.compile(r"^(feed|topic#[a-z0-9]+(-[a-z0-9]+)*)$")
 
 
@@ -50,13 +53,31 @@ class Position:
         }
 
 
-def encode_cursor(position: Position) -> str:
-    payload = json.dumps(
+def _payload(position: Position) -> bytes:
+    return json.dumps(
         {"v": CURSOR_VERSION, "f": position.feed, "p": position.published_at, "s": position.slug},
         separators=(",", ":"),
     ).encode()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def encode_cursor(position: Position) -> str:
+    payload = _payload(position)
     check = hashlib.sha256(payload).digest()[:_CHECK_BYTES]
-    return base64.urlsafe_b64encode(payload + check).rstrip(b"=").decode()
+    return _b64(payload + check)
+
+
+def _is_stored_time(value: str) -> bool:
+    if not _STORED_TIME.fullmatch(value):
+        return False
+    try:
+        datetime.strptime(value, STORED_FORMAT)
+    except ValueError:  # e.g. month 13
+        return False
+    return True
 
 
 def decode_cursor(cursor: str, feed: str) -> Position:
@@ -69,6 +90,8 @@ def decode_cursor(cursor: str, feed: str) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
         raise InvalidCursor("cursor is not base64url") from None
+    if _b64(raw) != cursor:  # non-zero padding bits: another spelling of the same bytes
+        raise InvalidCursor("cursor is not base64url")
     payload, check = raw[:-_CHECK_BYTES], raw[-_CHECK_BYTES:]
     if len(raw) <= _CHECK_BYTES or hashlib.sha256(payload).digest()[:_CHECK_BYTES] != check:
         raise InvalidCursor("cursor is damaged or was not issued by this API")
@@ -85,14 +108,17 @@ def decode_cursor(cursor: str, feed: str) -> Position:
     published_at, slug = data["p"], data["s"]
     if not (
         isinstance(published_at, str)
-        and _STORED_TIME.match(published_at)
+        and _is_stored_time(published_at)
         and isinstance(slug, str)
         and len(slug) <= SLUG_MAX_LENGTH
-        and _SLUG.match(slug)
-        and _FEED.match(feed)
+        and _SLUG.fullmatch(slug)
+        and _FEED.fullmatch(feed)
     ):
         raise InvalidCursor("cursor is damaged")
-    return Position(feed, published_at, slug)
+    position = Position(feed, published_at, slug)
+    if _payload(position) != payload:  # e.g. "v": true, reordered keys, spaces, escapes
+        raise InvalidCursor("cursor was not issued by this API")
+    return position
 
 
 def feed_for(topic: str | None) -> str:

@@ -24,7 +24,7 @@ class QueryParam:
     def parse(self, raw: str) -> Any:
         """The typed value of ``raw``; raises ``ValueError`` with a message for the client."""
         if self.kind == "integer":
-            if not re.fullmatch(r"-?\d{1,9}", raw):
+            if not re.fullmatch(r"-?[0-9]{1,9}", raw):  # ASCII only: int() takes any digit
                 raise ValueError("must be a whole number")
             value = int(raw)
             if self.minimum is not None and value < self.minimum:

@@ -32,7 +32,14 @@ def representation(
 ) -> Response[str]:
     """A cacheable 200 with ETag and Cache-Control, or a 304 when If-None-Match matches."""
     etag = etag_of(body)
-    all_headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", **(headers or {})}
+    # The CORS headers depend on the request's Origin (absent without one, echoed when
+    # origins are listed), so caches must keep one copy per Origin.
+    all_headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Origin",
+        **(headers or {}),
+    }
     if _matches(event.headers.get("if-none-match") or event.headers.get("If-None-Match"), etag):
         all_headers.pop("Link", None)
         return Response(status_code=304, headers=all_headers)

@@ -40,7 +40,9 @@ def parse_rfc3339(value: object) -> datetime:
 
 def format_utc(moment: datetime) -> str:
     """The stored and returned form: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC (sub-seconds dropped)."""
-    return moment.astimezone(UTC).strftime(STORED_FORMAT)
+    m = moment.astimezone(UTC)
+    # Not strftime: glibc's %Y does not zero-pad years before 1000, which breaks sorting.
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def utc_now() -> str:
