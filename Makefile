@@ -14,7 +14,7 @@ install: ## Install uv and the Python 3.13 environment from uv.lock
 	@scripts/bootstrap.sh
 
 dev: install ## Run the local stack with the sample stories
-	$(PY) -m devtools.dev
+	$(PY) -m devtools.dev $(ARGS)
 
 browser: ## Make a Chromium available for the browser tests (Debian package; never a download)
 	@scripts/install-browser.sh >/dev/null || echo "no Chromium: browser tests will be skipped (they fail under CI=true)" >&2
