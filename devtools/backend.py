@@ -3,6 +3,7 @@ table and the bucket created from their definitions in ``template.yaml``."""
 
 import os
 import socket
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,9 @@ def start_backend(
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
+    # moto keeps its state per process: start from empty even if a stack ran before.
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=5).close()  # noqa: S310 - loopback
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     backend = Backend(endpoint, table, bucket, server)
     backend.client("dynamodb").create_table(**create_table_kwargs("StoriesTable", table))

@@ -22,6 +22,8 @@ from newsroom.settings import IngestSettings
 from newsroom.timestamps import utc_now
 from newsroom.uploads import Checked, StoryChecker, file_kind, read_stories
 
+_SYNC_GROUP = 25  # new stories whose topic entries are written together
+
 
 @dataclass(frozen=True, slots=True)
 class S3Object:
@@ -131,15 +133,28 @@ class Ingestor:
         checker = StoryChecker()
         ingested_at = utc_now()
         window = self._settings.write_concurrency * 4
-        in_flight: dict[Future[PutResult], Checked] = {}
+        in_flight: dict[Future[PutResult], tuple[Checked, dict[str, Any]]] = {}
+        created: list[dict[str, Any]] = []  # new stories whose topic entries are still due
+        syncs: list[Future[int]] = []
 
         def settle(done: set[Future[PutResult]]) -> None:
+            failure: BaseException | None = None
             for future in done:
-                checked = in_flight.pop(future)
+                checked, item = in_flight.pop(future)
+                if (error := future.exception()) is not None:
+                    failure = failure or error
+                    continue
+                outcome = future.result().outcome
                 assert checked.story is not None
-                receipt.accept(
-                    checked.index, checked.line, checked.story.key, future.result().outcome
-                )
+                receipt.accept(checked.index, checked.line, checked.story.key, outcome)
+                if outcome is WriteOutcome.CREATED and item["topics"]:
+                    created.append(item)
+            # Stories already created get their topic entries even when another write failed.
+            if len(created) >= _SYNC_GROUP or ((not in_flight or failure) and created):
+                syncs.append(self._pool.submit(self._repository.sync_created_stories, created[:]))
+                created.clear()
+            if failure is not None:
+                raise failure
 
         try:
             for candidate in candidates:
@@ -148,22 +163,25 @@ class Ingestor:
                     receipt.reject(checked.index, checked.line, checked.errors)
                     continue
                 item = story_item(checked.story, source_key=key, ingested_at=ingested_at)
-                in_flight[self._pool.submit(self._store_one, item)] = checked
+                in_flight[self._pool.submit(self._store_one, item)] = (checked, item)
                 if len(in_flight) >= window:
                     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     settle(done)
         finally:
             # Wait for what was started even when reading failed, so the receipt is true.
-            done, _ = wait(in_flight)
-            settle(done)
+            try:
+                done, _ = wait(in_flight)
+                settle(done)
+            finally:
+                for sync in syncs:
+                    sync.result()  # re-raises a transient error: Lambda retries the event
 
     def _store_one(self, item: dict[str, Any]) -> PutResult:
         result = self._repository.put_story(item)
-        if result.outcome is not WriteOutcome.STALE:
+        if result.outcome in (WriteOutcome.UPDATED, WriteOutcome.UNCHANGED):
             # A replay (unchanged) re-checks the entries too: it heals a crash in between.
-            self._repository.sync_topic_entries(
-                item, known_empty=result.outcome is WriteOutcome.CREATED
-            )
+            # New stories get theirs in groups (sync_created_stories).
+            self._repository.sync_topic_entries(item)
         return result
 
     def _record_metrics(self, receipt: dict[str, Any]) -> None:

@@ -14,9 +14,10 @@ topic entry   ``story#<slug>``  ``topic#<topic>``   ``topic#<t>`` ``<published_a
 not in the sparse ``feed`` index. The index projects only what a list item needs.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsroom.models import StoryIn
+if TYPE_CHECKING:  # the read path must not import pydantic (cold start)
+    from newsroom.models import StoryIn
 
 STORY_SK = "story"
 TOPIC_SK_PREFIX = "topic#"
@@ -49,7 +50,7 @@ def make_excerpt(summary: str, limit: int = EXCERPT_MAX_LENGTH) -> str:
     return head.rstrip(" ,;:.-\u2014\u2013") + ELLIPSIS  # no dangling punctuation or dash
 
 
-def story_item(story: StoryIn, *, source_key: str, ingested_at: str) -> dict[str, Any]:
+def story_item(story: "StoryIn", *, source_key: str, ingested_at: str) -> dict[str, Any]:
     """The stored item of a story (every field of the contract plus bookkeeping)."""
     content = story.content()
     item: dict[str, Any] = {

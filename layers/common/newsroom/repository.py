@@ -7,6 +7,8 @@ pattern                        call                                  reads
 ``put_story``                  1 conditional ``PutItem``             -
 ``sync_topic_entries``         ``Query`` (pk) + ``BatchWriteItem``   the story's own partition
                                + consistent ``GetItem`` (re-check)
+``sync_created_stories``       ``BatchWriteItem`` per 25 entries     1 story item per story
+                               + ``BatchGetItem`` per 100 stories
 ``get_story``                  1 ``GetItem``                         1 item
 ``query_feed``                 1 ``Query`` on GSI ``feed``           at most ``limit + 1`` items
 =============================  ====================================  ==========================
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 FEED_INDEX = "feed"
 _BATCH_WRITE_MAX = 25
+_BATCH_GET_MAX = 100
 _UNPROCESSED_RETRIES = 6
 
 _serializer = TypeSerializer()
@@ -125,7 +128,7 @@ class StoryRepository:
             deletes = [t for t in existing if t not in wanted]
             if not puts and not deletes:
                 return calls
-            calls += self._batch_write(item["pk"], puts, deletes)
+            calls += self._batch_write_entries(item["pk"], puts, deletes)
             current = self._get_story_item(item["pk"], consistent=True)
             calls += 1
             if current is None or version_of(current) == version_of(item):
@@ -146,7 +149,29 @@ class StoryRepository:
             for entry in response.get("Items", [])
         }
 
-    def _batch_write(
+    def sync_created_stories(self, items: list[dict[str, Any]]) -> int:
+        """Topic entries for a group of stories that were just created (so have none yet).
+
+        The group's entries go out in shared ``BatchWriteItem`` calls (25 entries each), then
+        one consistent ``BatchGetItem`` re-checks the group's story items; a story that a newer
+        version replaced meanwhile is reconciled on its own (``sync_topic_entries``). The same
+        guarantee as per story, at about one extra call per 25 stories instead of two per story.
+        Returns the number of DynamoDB calls made.
+        """
+        entries = [entry for item in items for entry in topic_entries(item).values()]
+        if not entries:
+            return 0
+        calls = self._batch_write([{"PutRequest": {"Item": to_dynamo(e)}} for e in entries])
+        with_entries = [item for item in items if topic_entries(item)]
+        current, reads = self._get_story_items([item["pk"] for item in with_entries])
+        calls += reads
+        for item in with_entries:
+            now = current.get(item["pk"])
+            if now is not None and version_of(now) != version_of(item):
+                calls += self.sync_topic_entries(now)
+        return calls
+
+    def _batch_write_entries(
         self, pk: str, puts: Iterable[dict[str, Any]], delete_topics: Iterable[str]
     ) -> int:
         requests: list[Any] = [{"PutRequest": {"Item": to_dynamo(e)}} for e in puts]
@@ -154,6 +179,9 @@ class StoryRepository:
             {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": TOPIC_SK_PREFIX + t}}}}
             for t in delete_topics
         ]
+        return self._batch_write(requests)
+
+    def _batch_write(self, requests: list[Any]) -> int:
         calls = 0
         for start in range(0, len(requests), _BATCH_WRITE_MAX):
             pending = requests[start : start + _BATCH_WRITE_MAX]
@@ -167,6 +195,32 @@ class StoryRepository:
                     raise TransientAWSError(f"{len(pending)} topic entries left unprocessed")
                 time.sleep(min(0.05 * 2**attempt, 1.0))
         return calls
+
+    def _get_story_items(self, pks: list[str]) -> tuple[dict[str, dict[str, Any]], int]:
+        """Story items by ``pk``, read consistently: ``BatchGetItem`` of up to 100 keys a call."""
+        found: dict[str, dict[str, Any]] = {}
+        calls = 0
+        for start in range(0, len(pks), _BATCH_GET_MAX):
+            keys: list[Any] = [
+                {"pk": {"S": pk}, "sk": {"S": STORY_SK}}
+                for pk in pks[start : start + _BATCH_GET_MAX]
+            ]
+            for attempt in range(_UNPROCESSED_RETRIES + 1):
+                response = self._client.batch_get_item(
+                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                )
+                calls += 1
+                for raw in response.get("Responses", {}).get(self._table, []):
+                    item = from_dynamo(raw)
+                    found[item["pk"]] = item
+                unprocessed: Any = response.get("UnprocessedKeys", {}).get(self._table, {})
+                keys = unprocessed.get("Keys", [])
+                if not keys:
+                    break
+                if attempt == _UNPROCESSED_RETRIES:
+                    raise TransientAWSError(f"{len(keys)} story items left unread")
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+        return found, calls
 
     # -- read path ----------------------------------------------------------------------
 

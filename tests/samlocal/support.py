@@ -1,0 +1,85 @@
+"""Shared by the samlocal tests and their fixtures (one module, so one ``TIMINGS``)."""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools import samlocal
+from devtools.stack import Stack
+
+INVOKE_WORKERS = 2  # 2 cores: more parallel cold starts only queue for the CPU
+INVOKE_TIMEOUT = 180  # s per sam local invoke (the ingest function's own timeout is 300 s)
+TIMINGS: dict[str, float] = {}  # printed in the terminal summary
+RETRIED: list[str] = []
+
+
+@dataclass
+class Build:
+    directory: Path
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def template(self) -> Path:
+        return self.directory / "template.yaml"
+
+
+@dataclass
+class Backend:
+    stack: Stack
+    env_file: Path  # the --env-vars file pointing the functions at it
+
+
+@dataclass
+class Invocation:
+    event: Path
+    function: str
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    attempts: int
+
+    def result(self) -> Any:
+        try:
+            return samlocal.parse_invoke_result(self.stdout)
+        except ValueError as exc:
+            pytest.fail(
+                f"sam local invoke {self.function} -e {self.event.name}: no result ({exc}); "
+                f"exit {self.returncode}\nstdout: {self.stdout[-1000:]}\n"
+                f"stderr: {self.stderr[-3000:]}",
+                pytrace=False,
+            )
+
+
+def function_for(event: Path) -> str:
+    return "IngestFunction" if event.name.startswith("s3-") else "ApiFunction"
+
+
+def timed_out(result: Any) -> bool:
+    """A cold start that outlived the function's timeout on a busy machine (sam local
+    invoke then prints no result and still exits 0)."""
+    return bool(
+        result.returncode == 124
+        or ("timed out after" in result.stderr and not result.stdout.strip())
+    )
+
+
+def invoke(sam: samlocal.SamCli, template: Path, env_file: Path, event: Path) -> Invocation:
+    function = function_for(event)
+    started = time.monotonic()
+    for attempt in (1, 2):  # one retry, only for a timed-out cold start
+        result = sam.invoke(
+            function, event, template=template, env_file=env_file, timeout=INVOKE_TIMEOUT
+        )
+        if not timed_out(result) or attempt == 2:
+            break
+        RETRIED.append(event.name)
+    seconds = TIMINGS[f"sam local invoke {event.name}"] = time.monotonic() - started
+    return Invocation(
+        event, function, result.returncode, result.stdout, result.stderr, seconds, attempt
+    )
