@@ -57,7 +57,7 @@ def start_backend(
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     # moto keeps its state per process: start from empty even if a stack ran before.
-    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
     urllib.request.urlopen(reset, timeout=5).close()  # noqa: S310 - loopback
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     backend = Backend(endpoint, table, bucket, server)
