@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
+from devtools.factories import valid_story
 from newsroom.errors import FileRejected, TransientAWSError, error_details, is_transient
 from newsroom.items import make_excerpt, story_item, topic_entries
 from newsroom.models import StoryIn
@@ -15,17 +16,6 @@ from newsroom.repository import WriteOutcome
 SOURCE_KEY = "incoming/2025/oct.jsonl"
 INGESTED_AT = "2025-10-22T14:05:10Z"
 SUMMARY_ATTRIBUTES = {"slug", "title", "excerpt", "published_at", "updated_at", "topics"}
-
-
-def valid_story(**overrides: Any) -> dict[str, Any]:
-    """A minimal valid story; ``overrides`` replace (or add) fields."""
-    story: dict[str, Any] = {
-        "title": "Rates held steady",
-        "summary": "The central bank kept its rate unchanged.",
-        "published_at": "2025-10-17T09:30:00-04:00",
-    }
-    story.update(overrides)
-    return story
 
 
 def item_of(**overrides: Any) -> dict[str, Any]:

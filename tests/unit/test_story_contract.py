@@ -7,20 +7,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from devtools.factories import valid_story
 from newsroom.models import StoryIn, story_json_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "story.schema.json"
-
-
-def valid_story(**overrides: Any) -> dict[str, Any]:
-    """A minimal valid story; ``overrides`` replace (or add) fields."""
-    story: dict[str, Any] = {
-        "title": "Rates held steady",
-        "summary": "The central bank kept its rate unchanged.",
-        "published_at": "2025-10-17T09:30:00-04:00",
-    }
-    story.update(overrides)
-    return story
 
 
 def without(field: str) -> dict[str, Any]:

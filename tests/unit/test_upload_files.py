@@ -7,23 +7,13 @@ from typing import Any, BinaryIO, cast
 
 import pytest
 
+from devtools.factories import valid_story
 from newsroom.errors import FileRejected
 from newsroom.uploads import Candidate, Checked, FileKind, StoryChecker, file_kind, read_stories
 
 BOM = b"\xef\xbb\xbf"
 MAX_STORIES = 100
 MAX_BYTES = 1_000_000
-
-
-def valid_story(**overrides: Any) -> dict[str, Any]:
-    """A minimal valid story; ``overrides`` replace (or add) fields."""
-    story: dict[str, Any] = {
-        "title": "Rates held steady",
-        "summary": "The central bank kept its rate unchanged.",
-        "published_at": "2025-10-17T09:30:00-04:00",
-    }
-    story.update(overrides)
-    return story
 
 
 def encoded(value: Any) -> bytes:

@@ -6,6 +6,7 @@ builder are imported only by the rare routes that need them (``/openapi.json``, 
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -128,29 +129,23 @@ class ReadApi:
         body = _dumps({"data": to_story(item)})
         return representation(self.app.current_event, body, "application/json", STORY_MAX_AGE)
 
-    def _newest(self) -> list[dict[str, Any]]:
+    def _feed(self, render: Callable[..., str], path: str, content_type: str) -> Response[str]:
+        """The 20 newest stories rendered by ``render`` (one Query on the feed index)."""
+        event = self.app.current_event
         items, _ = self.repository.query_feed(feed_for(None), feeds.FEED_SIZE)
-        return [to_summary(item) for item in items]
+        body = render(
+            [to_summary(item) for item in items],
+            feed_url=url(event, path),
+            home_url=self.settings.site_url,
+            story_url=self.settings.story_url_template,
+        )
+        return representation(event, body, content_type, LIST_MAX_AGE)
 
     def json_feed(self) -> Response[str]:
-        event = self.app.current_event
-        body = feeds.json_feed(
-            self._newest(),
-            feed_url=url(event, "/feed.json"),
-            home_url=self.settings.site_url,
-            story_url=self.settings.story_url_template,
-        )
-        return representation(event, body, "application/feed+json", LIST_MAX_AGE)
+        return self._feed(feeds.json_feed, "/feed.json", "application/feed+json")
 
     def rss_feed(self) -> Response[str]:
-        event = self.app.current_event
-        body = feeds.rss_feed(
-            self._newest(),
-            feed_url=url(event, "/feed.xml"),
-            home_url=self.settings.site_url,
-            story_url=self.settings.story_url_template,
-        )
-        return representation(event, body, "application/rss+xml", LIST_MAX_AGE)
+        return self._feed(feeds.rss_feed, "/feed.xml", "application/rss+xml")
 
     def openapi(self) -> Response[str]:
         from newsroom.openapi import openapi_json  # pydantic only for this rare route

@@ -5,7 +5,6 @@ import re
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
-from xml.etree import ElementTree as ET
 
 FEED_TITLE = "SIGNAL/NOISE"
 FEED_DESCRIPTION = "The newest stories from SIGNAL/NOISE."
@@ -58,6 +57,8 @@ def rss_feed(
 ) -> str:
     """RSS 2.0; ElementTree escapes every text, so story text is never markup (characters
     XML cannot carry at all are dropped)."""
+    from xml.etree import ElementTree as ET  # only this route needs it (cold start)
+
     rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": "http://www.w3.org/2005/Atom"})
     channel = ET.SubElement(rss, "channel")
     ET.SubElement(channel, "title").text = FEED_TITLE
