@@ -10,26 +10,16 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from botocore.exceptions import BotoCoreError, ClientError
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from newsroom import feeds
-from newsroom.errors import is_transient
 from newsroom.items import to_story, to_summary
 from newsroom.operations import LIST_MAX_AGE, OPERATIONS, STORY_MAX_AGE
 from newsroom.pagination import InvalidCursor, Position, decode_cursor, encode_cursor, feed_for
 from newsroom.params import LIST_PARAMS, parse_query
-from newsroom.problems import (
-    ApiProblem,
-    Gone,
-    InternalError,
-    InvalidParameters,
-    NotFound,
-    ServiceUnavailable,
-)
+from newsroom.problems import Gone, InvalidParameters, NotFound
 from newsroom.repository import StoryRepository
-from newsroom.responses import problem_response, representation, url
+from newsroom.responses import cors_config, install_problem_handlers, representation, url
 from newsroom.settings import ApiSettings
 from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
 
@@ -47,16 +37,7 @@ class ReadApi:
         self.settings = settings
         self.repository = repository
         self.logger = logger
-        origins = list(settings.cors_origins)
-        self.app = APIGatewayRestResolver(
-            cors=CORSConfig(
-                allow_origin=origins[0],
-                extra_origins=origins[1:],
-                allow_headers=["If-None-Match"],
-                expose_headers=["ETag", "Link", "Retry-After"],
-                max_age=600,
-            )
-        )
+        self.app = APIGatewayRestResolver(cors=cors_config(settings.cors_origins))
         handlers = {
             "listStories": self.list_stories,
             "getStory": self.get_story,
@@ -70,8 +51,7 @@ class ReadApi:
             path = re.sub(r"\{(\w+)\}", r"<\1>", operation.path)
             register = self.app.route(path, method=operation.method)
             register(handlers[operation.operation_id])  # type: ignore[type-var]
-        self.app.exception_handler(Exception)(self._on_error)
-        self.app.not_found(self._on_not_found)
+        install_problem_handlers(self.app, logger, "the story database")
 
     # -- routes -------------------------------------------------------------------------
 
@@ -160,28 +140,6 @@ class ReadApi:
 
         event = self.app.current_event
         return representation(event, swagger_html(url(event, "")), "text/html", 300)
-
-    # -- errors -------------------------------------------------------------------------
-
-    def _request_id(self) -> str | None:
-        try:
-            return str(self.app.current_event.request_context.request_id)
-        except (AttributeError, KeyError, TypeError):
-            return None
-
-    def _on_not_found(self, _: NotFoundError) -> Response[str]:
-        return problem_response(NotFound("no such resource"), self._request_id())
-
-    def _on_error(self, exc: Exception) -> Response[str]:
-        if isinstance(exc, ApiProblem):
-            problem = exc
-        elif isinstance(exc, ClientError | BotoCoreError) and is_transient(exc):
-            self.logger.warning("database unavailable", exc_info=exc)
-            problem = ServiceUnavailable("the story database is busy; retry shortly")
-        else:
-            self.logger.exception("unexpected error")
-            problem = InternalError("an unexpected error occurred; it was logged")
-        return problem_response(problem, self._request_id())
 
 
 _SLUG = re.compile(SLUG_PATTERN)

@@ -4,10 +4,21 @@ import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from botocore.exceptions import BotoCoreError, ClientError
 
-from newsroom.problems import PROBLEM_CONTENT_TYPE, ApiProblem, problem_body
+from newsroom.errors import is_transient
+from newsroom.problems import (
+    PROBLEM_CONTENT_TYPE,
+    ApiProblem,
+    InternalError,
+    NotFound,
+    ServiceUnavailable,
+    problem_body,
+)
 
 
 def etag_of(body: str) -> str:
@@ -69,3 +80,42 @@ def base_url(event: APIGatewayProxyEvent) -> str:
 def url(event: APIGatewayProxyEvent, path: str, query: dict[str, Any] | None = None) -> str:
     params = {k: v for k, v in (query or {}).items() if v is not None}
     return base_url(event) + path + (f"?{urlencode(params)}" if params else "")
+
+
+def cors_config(origins: tuple[str, ...]) -> CORSConfig:
+    """CORS for browser clients: the configured origins; the headers clients need exposed."""
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=["If-None-Match"],
+        expose_headers=["ETag", "Link", "Retry-After"],
+        max_age=600,
+    )
+
+
+def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, backend: str) -> None:
+    """Every error of ``app`` becomes a problem document: the package's ``ApiProblem``s as
+    they are, throttling/5xx of AWS as 503 + Retry-After, anything else as a bare 500."""
+
+    def request_id() -> str | None:
+        try:
+            return str(app.current_event.request_context.request_id)
+        except (AttributeError, KeyError, TypeError):
+            return None
+
+    def on_not_found(_: NotFoundError) -> Response[str]:
+        return problem_response(NotFound("no such resource"), request_id())
+
+    def on_error(exc: Exception) -> Response[str]:
+        if isinstance(exc, ApiProblem):
+            problem = exc
+        elif isinstance(exc, ClientError | BotoCoreError) and is_transient(exc):
+            logger.warning("backend unavailable", exc_info=exc)
+            problem = ServiceUnavailable(f"{backend} is busy; retry shortly")
+        else:
+            logger.exception("unexpected error")
+            problem = InternalError("an unexpected error occurred; it was logged")
+        return problem_response(problem, request_id())
+
+    app.exception_handler(Exception)(on_error)
+    app.not_found(on_not_found)

@@ -54,13 +54,42 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "ApiSettings":
-        origins = tuple(
-            o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "*").split(",") if o.strip()
-        )
         return cls(
             table_name=env["STORIES_TABLE"],
-            cors_origins=origins or ("*",),
+            cors_origins=_origins(env),
             docs_enabled=env.get("ENABLE_API_DOCS", "false").lower() == "true",
             story_url_template=env.get("STORY_URL_TEMPLATE") or _DEFAULT_STORY_URL,
             site_url=env.get("SITE_URL") or _DEFAULT_SITE_URL,
+        )
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("CORS_ALLOWED_ORIGINS", "*")
+    return tuple(o.strip() for o in raw.split(",") if o.strip()) or ("*",)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterSettings:
+    """What the subscriptions and digest functions need."""
+
+    subscribers_table: str
+    sender: str
+    signing_key_parameter: str
+    stories_table: str = ""
+    public_api_url: str = ""  # links in emails; the subscriptions API uses the request's
+    story_url_template: str = _DEFAULT_STORY_URL
+    cors_origins: tuple[str, ...] = ("*",)
+    max_send_rate: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "NewsletterSettings":
+        return cls(
+            subscribers_table=env["SUBSCRIBERS_TABLE"],
+            sender=env["SENDER_EMAIL"],
+            signing_key_parameter=env["SIGNING_KEY_PARAMETER"],
+            stories_table=env.get("STORIES_TABLE", ""),
+            public_api_url=env.get("PUBLIC_API_URL", "").rstrip("/"),
+            story_url_template=env.get("STORY_URL_TEMPLATE") or _DEFAULT_STORY_URL,
+            cors_origins=_origins(env),
+            max_send_rate=float(env.get("SES_MAX_SEND_RATE") or 10),
         )
