@@ -2,6 +2,7 @@
 table and the bucket created from their definitions in ``template.yaml``."""
 
 import os
+import secrets
 import socket
 import urllib.request
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devtools.template import create_table_kwargs
+from devtools.template import create_table_kwargs, parameter_default, resource
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {
@@ -27,6 +28,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+SUBSCRIBERS_TABLE = "signal-noise-subscribers"
+
+
 @dataclass
 class Backend:
     """A running moto server and the names of the resources created on it."""
@@ -35,6 +39,7 @@ class Backend:
     table: str
     bucket: str
     server: ThreadedMotoServer
+    subscribers_table: str = SUBSCRIBERS_TABLE
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)  # type: ignore[call-overload]
@@ -63,4 +68,24 @@ def start_backend(
     backend = Backend(endpoint, table, bucket, server)
     backend.client("dynamodb").create_table(**create_table_kwargs("StoriesTable", table))
     backend.client("s3").create_bucket(Bucket=bucket)
+    _newsletter_resources(backend)
     return backend
+
+
+def _newsletter_resources(backend: Backend) -> None:
+    """The subscribers table (from the template), a fresh random signing key in SSM (never
+    a literal), and the sender's SES identity, verified as an operator would."""
+    dynamodb = backend.client("dynamodb")
+    dynamodb.create_table(**create_table_kwargs("SubscribersTable", backend.subscribers_table))
+    ttl = resource("SubscribersTable")["TimeToLiveSpecification"]
+    dynamodb.update_time_to_live(
+        TableName=backend.subscribers_table,
+        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+    )
+    backend.client("ssm").put_parameter(
+        Name=str(parameter_default("SigningKeyParameterName")),
+        Value=secrets.token_urlsafe(32),
+        Type="SecureString",
+        Overwrite=True,
+    )
+    backend.client("ses").verify_email_identity(EmailAddress=str(parameter_default("SenderEmail")))

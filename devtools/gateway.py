@@ -109,6 +109,10 @@ class Gateway:
         self.stage = stage
         self.min_compression = resource(api_id).get("MinimumCompressionSize")
         self._next = 0
+        # Local-only conveniences (e.g. run the digest now): never part of the deployed API.
+        self.local_routes: dict[
+            tuple[str, str], Callable[[], tuple[int, list[tuple[str, str]], bytes]]
+        ] = {}
 
     def _container(self, function_id: str) -> Container:
         pool = self.containers[function_id]
@@ -132,6 +136,8 @@ class Gateway:
         request_id = str(uuid.uuid4())
         split = urlsplit(raw_path)
         path = unquote(split.path) or "/"
+        if (method, path) in self.local_routes:
+            return self.local_routes[(method, path)]()
         found = self.match(method, path)
         if found is None:
             static = self._static(method, path)
@@ -294,6 +300,13 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (QUERY, TRACE, FOO...) reaches the gateway too, which answers it
+            # like an unknown route, as API Gateway does, instead of http.server's 501 page.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -2,9 +2,12 @@
 bucket and bucket notification on it, S3 events delivered to the real ingest handler, and the
 real API handler behind a local API Gateway."""
 
+import email
+import email.policy
 import json
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +33,7 @@ def _env_for(function_id: str, backend: Backend, extra: dict[str, str]) -> dict[
     env.update(
         {
             "STORIES_TABLE": backend.table,
+            "SUBSCRIBERS_TABLE": backend.subscribers_table,
             "AWS_ENDPOINT_URL": backend.endpoint_url,
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
@@ -57,6 +61,7 @@ class Stack:
     http: ThreadingHTTPServer
     queue_url: str
     ingest: Container
+    digest: Container
     stop_event: threading.Event = field(default_factory=threading.Event)
     delivered: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
@@ -114,6 +119,22 @@ class Stack:
                     self.failed.append(event)
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def run_digest(self) -> dict[str, int]:
+        """Run the daily digest now, as its schedule would (an EventBridge scheduled event)."""
+        return dict(self.digest.invoke(scheduled_event()))
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """Every email the embedded SES accepted, oldest first (moto keeps them)."""
+        return sent_emails()
+
+    def _digest_route(self) -> tuple[int, list[tuple[str, str]], bytes]:
+        body = json.dumps(self.run_digest()).encode()
+        return 200, [("Content-Type", "application/json")], body
+
+    def _emails_route(self) -> tuple[int, list[tuple[str, str]], bytes]:
+        body = json.dumps(self.sent_emails(), ensure_ascii=False, indent=1).encode()
+        return 200, [("Content-Type", "application/json; charset=utf-8")], body
+
     def seed(
         self, folder: Path = SAMPLES, prefix: str = "incoming/samples/", timeout: float = 60
     ) -> list[dict[str, Any]]:
@@ -140,6 +161,50 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no receipt for {key} after {timeout} s") from None
                 time.sleep(0.05)
+
+
+def scheduled_event() -> dict[str, Any]:
+    """What EventBridge sends for a scheduled rule."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": now,
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:000000000000:rule/signal-noise-DigestDaily"],
+        "detail": {},
+    }
+
+
+def sent_emails() -> list[dict[str, Any]]:
+    """The emails moto's SES (running in this process) has accepted, decoded."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    emails = []
+    for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages:
+        raw = getattr(message, "raw_data", None)
+        if raw is None:
+            continue
+        parsed = email.message_from_string(raw, policy=email.policy.default)
+        text = parsed.get_body(preferencelist=("plain",))
+        html = parsed.get_body(preferencelist=("html",))
+        plain = text.get_content() if text is not None else ""
+        emails.append(
+            {
+                "to": str(parsed["To"]),
+                "from": str(parsed["From"]),
+                "subject": str(parsed["Subject"]),
+                "headers": {k: str(v) for k, v in parsed.items()},
+                "text": plain,
+                "html": html.get_content() if html is not None else "",
+                "links": re.findall(r"https?://\S+", plain),
+            }
+        )
+    return emails
 
 
 def start_stack(
@@ -194,7 +259,31 @@ def start_stack(
         load_handler("IngestFunction", "ingest", _env_for("IngestFunction", backend, {})),
         "IngestFunction",
     )
-    stack = Stack(backend, api_url, http, queue_url, ingest)
+    newsletter_env = {
+        "PUBLIC_API_URL": api_url,
+        "STORY_URL_TEMPLATE": api_url + "/#/stories/{slug}",
+        "SES_MAX_SEND_RATE": "0",
+    }
+    gateway.containers["SubscriptionsFunction"] = [
+        Container(
+            load_handler(
+                "SubscriptionsFunction",
+                "subscriptions",
+                _env_for("SubscriptionsFunction", backend, newsletter_env),
+            ),
+            "SubscriptionsFunction",
+        )
+        for _ in range(2)
+    ]
+    digest = Container(
+        load_handler(
+            "DigestFunction", "digest", _env_for("DigestFunction", backend, newsletter_env)
+        ),
+        "DigestFunction",
+    )
+    stack = Stack(backend, api_url, http, queue_url, ingest, digest)
+    gateway.local_routes[("POST", "/_local/digest")] = stack._digest_route
+    gateway.local_routes[("GET", "/_local/emails")] = stack._emails_route
     threading.Thread(target=stack._deliver, name="s3-notifications", daemon=True).start()
     return stack
 

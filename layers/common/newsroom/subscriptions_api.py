@@ -1,0 +1,170 @@
+"""The subscription routes (served by their own function, so the read API stays read-only):
+``POST /subscriptions``, ``GET /subscriptions/confirm``, ``GET|POST /subscriptions/unsubscribe``.
+"""
+
+import json
+from html import escape
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from newsroom.addresses import InvalidAddress
+from newsroom.newsletter import Newsletter
+from newsroom.problems import ApiProblem, InvalidParameters
+from newsroom.responses import base_url, cors_config, install_problem_handlers
+from newsroom.tokens import InvalidToken
+
+MAX_BODY_BYTES = 4096
+# The same answer for new, pending and confirmed addresses: the endpoint tells nobody who
+# subscribes.
+ACCEPTED = json.dumps(
+    {
+        "status": "accepted",
+        "detail": "If this address can receive mail, a confirmation link is on its way. "
+        "Nothing is sent to addresses that are already subscribed.",
+    },
+    separators=(",", ":"),
+)
+
+
+class InvalidLink(ApiProblem):
+    status = 400
+    type = "https://signal-noise.example/problems/invalid-link"
+
+    @property
+    def title(self) -> str:
+        return "Invalid or expired link"
+
+
+def _page(title: str, message: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · SIGNAL/NOISE</title></head><body>"
+        f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p></main></body></html>"
+    )
+
+
+class SubscriptionsApi:
+    def __init__(
+        self,
+        newsletter: Newsletter,
+        cors_origins: tuple[str, ...],
+        logger: Logger,
+        public_api_url: str = "",
+    ) -> None:
+        self.newsletter = newsletter
+        self.logger = logger
+        self.public_api_url = public_api_url
+        self.app = APIGatewayRestResolver(cors=cors_config(cors_origins))
+        self.app.route("/subscriptions", method="POST")(self.subscribe)
+        self.app.route("/subscriptions/confirm", method="GET")(self.confirm)
+        self.app.route("/subscriptions/unsubscribe", method=["GET", "POST"])(self.unsubscribe)
+        install_problem_handlers(self.app, logger, "the subscription service")
+
+    def _address(self) -> object:
+        event = self.app.current_event
+        raw = event.decoded_body or ""
+        if len(raw.encode()) > MAX_BODY_BYTES:
+            raise InvalidParameters(
+                "the request body is too large",
+                errors=[{"loc": ["body"], "msg": "at most 4096 bytes"}],
+            )
+        content_type = (
+            (
+                event.headers.get("content-type")
+                or event.headers.get("Content-Type")
+                or "application/json"
+            )
+            .split(";")[0]
+            .strip()
+            .lower()
+        )
+        if content_type == "application/x-www-form-urlencoded":
+            values = parse_qs(raw, keep_blank_values=True).get("email", [])
+            return values[0] if len(values) == 1 else None
+        if content_type != "application/json":
+            raise InvalidParameters(
+                "unsupported content type",
+                errors=[
+                    {
+                        "loc": ["header", "content-type"],
+                        "msg": "use application/json or application/x-www-form-urlencoded",
+                    }
+                ],
+            )
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            raise InvalidParameters(
+                "the body is not valid JSON", errors=[{"loc": ["body"], "msg": "not valid JSON"}]
+            ) from None
+        return document.get("email") if isinstance(document, dict) else None
+
+    def subscribe(self) -> Response[str]:
+        try:
+            ident = self.newsletter.subscribe(
+                self._address(), self.public_api_url or base_url(self.app.current_event)
+            )
+        except InvalidAddress as exc:
+            raise InvalidParameters(
+                "the email address is not valid",
+                errors=[{"loc": ["body", "email"], "msg": str(exc)}],
+            ) from None
+        self.logger.info("subscription requested", address=ident, email_sent=ident is not None)
+        return Response(
+            status_code=202,
+            content_type="application/json",
+            body=ACCEPTED,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def _token(self) -> str:
+        values = (self.app.current_event.multi_value_query_string_parameters or {}).get("token")
+        if not values or len(values) != 1:
+            raise InvalidLink(
+                "the link has no token",
+                errors=[{"loc": ["query", "token"], "msg": "give exactly one token"}],
+            )
+        return values[0]
+
+    def _answer(self, status: str, title: str, message: str) -> Response[str]:
+        accept = (
+            self.app.current_event.headers.get("accept")
+            or self.app.current_event.headers.get("Accept")
+            or ""
+        )
+        if "application/json" in accept and "text/html" not in accept:
+            body, content_type = (
+                json.dumps({"status": status, "detail": message}),
+                "application/json",
+            )
+        else:
+            body, content_type = _page(title, message), "text/html; charset=utf-8"
+        return Response(
+            status_code=200,
+            content_type=content_type,
+            body=body,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def confirm(self) -> Response[str]:
+        try:
+            ident = self.newsletter.confirm(self._token())
+        except InvalidToken as exc:
+            raise InvalidLink(str(exc)) from None
+        self.logger.info("subscription confirmed", address=ident)
+        return self._answer(
+            "confirmed", "You're subscribed", "SIGNAL/NOISE will arrive in your inbox daily."
+        )
+
+    def unsubscribe(self) -> Response[str]:
+        try:
+            ident = self.newsletter.unsubscribe(self._token())
+        except InvalidToken as exc:
+            raise InvalidLink(str(exc)) from None
+        self.logger.info("unsubscribed", address=ident)
+        return self._answer(
+            "unsubscribed", "You're unsubscribed", "You will not get SIGNAL/NOISE emails any more."
+        )
