@@ -5,7 +5,7 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install browser dev test lint format schema layer-requirements validate upload
+.PHONY: help install browser dev digest emails test lint format schema layer-requirements validate upload
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -18,6 +18,13 @@ dev: install ## Run the local stack with the sample stories
 
 browser: ## Make a Chromium available for the browser tests (Debian package; never a download)
 	@scripts/install-browser.sh >/dev/null || echo "no Chromium: browser tests will be skipped (they fail under CI=true)" >&2
+
+digest: install ## Run the daily digest now on the running `make dev` stack, then show the emails
+	$(PY) -m devtools.local digest
+	$(PY) -m devtools.local emails
+
+emails: install ## Show the emails the running `make dev` stack has sent (embedded SES)
+	$(PY) -m devtools.local emails
 
 test: install browser ## Run every test
 	$(PY) -m pytest
@@ -49,6 +56,10 @@ validate: install ## Validate story files locally: make validate FILE=path/or/fo
 
 upload: install ## Upload story files: make upload FILE=... BUCKET=... [ENDPOINT=http://127.0.0.1:4566]
 	.venv/bin/newsroom-upload $(FILE) --bucket $(BUCKET) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
+
+.PHONY: bench
+bench: install ## Benchmarks: table + bench/results.json (BENCH_ARGS="--quick", "--only GROUP")
+	$(PY) -m bench $(BENCH_ARGS)
 
 # sam local: the real SAM CLI runs the built functions in Lambda containers (Docker) against
 # the embedded backend on 127.0.0.1 (see devtools/samlocal.py).

@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             "upload stories: .venv/bin/newsroom-upload FILE --bucket "
             f"{stack.backend.bucket} --endpoint-url {stack.backend.endpoint_url}"
         )
+        print(
+            f"newsletter: sent emails at {stack.api_url}/_local/emails (or `make emails`); "
+            "run the digest with `make digest`"
+        )
         print("Ctrl-C to stop.", flush=True)
         stopping.wait()
     finally:
