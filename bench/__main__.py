@@ -32,9 +32,7 @@ def run_group_child(name: str, quick: bool) -> tuple[list[Row], str | None]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         rows_file = Path(tmp) / "rows.json"
         command = [sys.executable, "-m", "bench", "--group", name, "--rows-file", str(rows_file)]
-        done = subprocess.run(  # noqa: S603 - this very module
-            [*command, *(["--quick"] if quick else [])], cwd=ROOT, check=False
-        )
+        done = subprocess.run([*command, *(["--quick"] if quick else [])], cwd=ROOT, check=False)
         if done.returncode != 0 or not rows_file.exists():
             return [], f"group {name} failed (exit status {done.returncode})"
         return [Row.from_json(r) for r in json.loads(rows_file.read_text())], None

@@ -74,7 +74,7 @@ def run_once(contender: Contender, *, importtime: bool = False) -> tuple[float, 
     command = [python(), *(["-X", "importtime"] if importtime else []), "-c", CHILD]
     command.append(str(contender.path))
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our interpreter, our code
+    done = subprocess.run(
         command, env=contender.env, capture_output=True, text=True, cwd=ROOT, check=False
     )
     wall = time.perf_counter() - started

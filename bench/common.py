@@ -138,7 +138,7 @@ def skipped(name: str, unit: str, why: str, goal: Goal | None = None) -> Row:
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
-    if float(value).is_integer() and abs(value) >= 1000:
+    if float(value).is_integer():
         return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.1f}"
@@ -265,9 +265,10 @@ def python() -> str:
 
 TOPICS = ("ai", "climate", "space", "policy", "energy", "health", "security", "science")
 _WORDS = (
-    "signal noise model policy orbit grid carbon vaccine chip market climate rocket data "
-    "privacy battery fusion genome satellite reactor network transit water harvest"
-).split()
+    "signal", "noise", "model", "policy", "orbit", "grid", "carbon", "vaccine", "chip",
+    "market", "climate", "rocket", "data", "privacy", "battery", "fusion", "genome",
+    "satellite", "reactor", "network", "transit", "water", "harvest",
+)  # fmt: skip
 
 
 def _text(seed: int, words: int) -> str:
@@ -312,9 +313,7 @@ class LambdaContext:
     def __init__(self, function_name: str, memory_mb: int = 512) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}"
-        )
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}"
         self.memory_limit_in_mb = memory_mb
         self.aws_request_id = "6f5a3c1e-0c1b-4d8e-9a53-1b2d3c4e5f60"
         self.log_group_name = f"/aws/lambda/{function_name}"
@@ -322,4 +321,3 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 300_000
-

@@ -16,8 +16,8 @@ import pstats
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import botocore
@@ -111,9 +111,7 @@ class Case:
     status: int
 
 
-def time_batch(
-    handler: Handler, stubber: Stubber, case: Case, context: Any, size: int
-) -> float:
+def time_batch(handler: Handler, stubber: Stubber, case: Case, context: Any, size: int) -> float:
     """Seconds per request over ``size`` requests (responses queued before the timer)."""
     for _ in range(size):
         stubber.add_response(case.operation, case.response)
@@ -141,8 +139,8 @@ def profile(handler: Handler, stubber: Stubber, case: Case, context: Any, count:
     stats.sort_stats("cumulative").print_stats(22)
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
-    shorten = [(str(Path(json.__file__).parent.parent) + "/", ""), (f"{ROOT}/", "")]
-    shorten.append((str(Path(botocore.__file__).parent.parent) + "/", ""))
+    shorten = [(str(Path(botocore.__file__).parent.parent) + "/", "")]  # site-packages
+    shorten += [(str(Path(json.__file__).parent.parent) + "/", ""), (f"{ROOT}/", "")]
     result = []
     for line in lines[start:]:
         for prefix, replacement in shorten:
