@@ -10,6 +10,9 @@
 //
 // Every piece of API data reaches the page as text (textContent / text nodes) or as an
 // attribute value set with setAttribute: nothing from the API is ever parsed as HTML.
+//
+// The newsletter sign-up form posts to <api>/subscriptions: form-encoded without JavaScript,
+// JSON through fetch with it. The typed address is never written back into the page.
 
 const PAGE_SIZE = 10;
 const SITE_NAME = "SIGNAL/NOISE";
@@ -579,6 +582,145 @@ function showStoryError(problem, status, initial, retry = null) {
   if (!initial) block.firstElementChild.focus({ preventScroll: true });
 }
 
+// -- newsletter sign-up ------------------------------------------------------------------
+
+const signup = {
+  form: $("signup-form"),
+  input: $("signup-email"),
+  button: $("signup-submit"),
+  error: $("signup-error"),
+  message: $("signup-message"),
+  sending: false,
+};
+
+/** The message a 400 problem gives for the email field (errors[].loc ends in "email"). */
+export function emailErrorFrom(body) {
+  const errors = body && typeof body === "object" ? asList(body.errors) : [];
+  for (const error of errors) {
+    if (!error || typeof error !== "object") continue;
+    const loc = asList(error.loc);
+    const msg = asText(error.msg);
+    if (loc[loc.length - 1] === "email" && msg) return msg;
+  }
+  return null;
+}
+
+/** The browser's own check of the field, in our words: its messages quote the value. */
+function localEmailError(input) {
+  const validity = input.validity;
+  if (validity.valid) return "";
+  if (validity.valueMissing) return "Enter your email address.";
+  if (validity.tooLong) return "The email address is too long.";
+  return "Enter an email address like name@example.com.";
+}
+
+function setFieldError(text) {
+  signup.error.textContent = text;
+  if (text) signup.input.setAttribute("aria-invalid", "true");
+  else signup.input.removeAttribute("aria-invalid");
+}
+
+/** The outcome below the form: a heading line and a sentence, both as text. */
+function setSignupMessage(kind, title = "", detail = "") {
+  const parts = [];
+  if (title) parts.push(h("strong", { class: "signup__message-title" }, title));
+  if (title && detail) parts.push(" ");
+  if (detail) parts.push(h("span", { class: "signup__message-text" }, detail));
+  signup.message.replaceChildren(...parts);
+  if (kind) signup.message.dataset.kind = kind;
+  else delete signup.message.dataset.kind;
+}
+
+async function readJsonBody(response) {
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.includes("json")) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+async function subscribe(event) {
+  event.preventDefault();
+  if (signup.sending) return;
+  setSignupMessage("");
+  const invalid = localEmailError(signup.input);
+  if (invalid) {
+    setFieldError(invalid);
+    signup.input.focus();
+    return;
+  }
+  setFieldError("");
+  if (config.error) {
+    setSignupMessage("error", "This page is misconfigured.", config.error);
+    return;
+  }
+
+  const buttonHadFocus = document.activeElement === signup.button;
+  signup.sending = true;
+  signup.button.disabled = true;
+  signup.button.textContent = "Subscribing…";
+  signup.form.setAttribute("aria-busy", "true");
+  let focusField = false;
+  try {
+    let response;
+    try {
+      response = await fetch(`${config.base}/subscriptions`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ email: signup.input.value }),
+      });
+    } catch {
+      setSignupMessage(
+        "error",
+        "Network error.",
+        "The subscription service could not be reached. Check your connection and try again.",
+      );
+      return;
+    }
+    const body = await readJsonBody(response);
+    if (response.ok) {
+      const detail = body && typeof body === "object" ? asText(body.detail) : "";
+      signup.input.value = "";
+      setSignupMessage(
+        "ok",
+        "Check your inbox.",
+        sentence(detail) || "A link to confirm your subscription is on its way.",
+      );
+      return;
+    }
+    const fieldError = response.status === 400 ? emailErrorFrom(body) : null;
+    if (fieldError) {
+      setFieldError(sentence(fieldError));
+      focusField = true;
+      return;
+    }
+    const problem = problemFrom(body, response);
+    setSignupMessage(
+      "error",
+      sentence(problem.title),
+      sentence(problem.detail || "The subscription did not go through. Please try again."),
+    );
+  } finally {
+    signup.sending = false;
+    signup.button.disabled = false;
+    signup.button.textContent = "Subscribe";
+    signup.form.removeAttribute("aria-busy");
+    if (focusField) signup.input.focus();
+    else if (buttonHadFocus && document.activeElement === document.body) signup.button.focus();
+  }
+}
+
+function startSignup() {
+  if (!signup.form) return;
+  // Our own messages next to the field instead of the browser's bubbles (which quote the
+  // typed value); without JavaScript the browser still checks required and type=email.
+  signup.form.noValidate = true;
+  if (config.base) signup.form.setAttribute("action", `${config.base}/subscriptions`);
+  signup.form.addEventListener("submit", subscribe);
+}
+
 // -- routing -----------------------------------------------------------------------------
 
 function route(initial = false) {
@@ -594,6 +736,7 @@ function start() {
     $("feed-json").setAttribute("href", `${config.base}/feed.json`);
   }
   ui.loadMore.addEventListener("click", () => loadPage());
+  startSignup();
   // The skip link moves focus without touching the hash (the hash holds the route).
   document.querySelector(".skip-link").addEventListener("click", (event) => {
     event.preventDefault();
