@@ -18,13 +18,9 @@ from newsroom.tokens import InvalidToken
 MAX_BODY_BYTES = 4096
 # The same answer for new, pending and confirmed addresses: the endpoint tells nobody who
 # subscribes.
-ACCEPTED = json.dumps(
-    {
-        "status": "accepted",
-        "detail": "If this address can receive mail, a confirmation link is on its way. "
-        "Nothing is sent to addresses that are already subscribed.",
-    },
-    separators=(",", ":"),
+ACCEPTED_DETAIL = (
+    "If this address can receive mail, a confirmation link is on its way. "
+    "Nothing is sent to addresses that are already subscribed."
 )
 
 
@@ -113,11 +109,10 @@ class SubscriptionsApi:
                 errors=[{"loc": ["body", "email"], "msg": str(exc)}],
             ) from None
         self.logger.info("subscription requested", address=ident, email_sent=ident is not None)
-        return Response(
-            status_code=202,
-            content_type="application/json",
-            body=ACCEPTED,
-            headers={"Cache-Control": "no-store"},
+        # A plain HTML form (no JavaScript) gets a page; programs get JSON. The same answer
+        # for every address either way.
+        return self._answer(
+            "accepted", "Check your inbox", ACCEPTED_DETAIL, code=202, html_by_default=False
         )
 
     def _token(self) -> str:
@@ -129,21 +124,30 @@ class SubscriptionsApi:
             )
         return values[0]
 
-    def _answer(self, status: str, title: str, message: str) -> Response[str]:
-        accept = (
-            self.app.current_event.headers.get("accept")
-            or self.app.current_event.headers.get("Accept")
-            or ""
-        )
-        if "application/json" in accept and "text/html" not in accept:
-            body, content_type = (
-                json.dumps({"status": status, "detail": message}),
-                "application/json",
-            )
-        else:
+    def _wants_html(self, *, default: bool) -> bool:
+        headers = self.app.current_event.headers
+        accept = headers.get("accept") or headers.get("Accept") or ""
+        if "text/html" in accept:
+            return True
+        return default and "application/json" not in accept
+
+    def _answer(
+        self,
+        status: str,
+        title: str,
+        message: str,
+        *,
+        code: int = 200,
+        html_by_default: bool = True,
+    ) -> Response[str]:
+        """A small HTML page for a person (a browser), JSON for a program."""
+        if self._wants_html(default=html_by_default):
             body, content_type = _page(title, message), "text/html; charset=utf-8"
+        else:
+            body = json.dumps({"status": status, "detail": message}, separators=(",", ":"))
+            content_type = "application/json"
         return Response(
-            status_code=200,
+            status_code=code,
             content_type=content_type,
             body=body,
             headers={"Cache-Control": "no-store"},
