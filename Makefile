@@ -45,6 +45,8 @@ schema: install ## Regenerate schema/story.schema.json from the model
 LAYER_REQ := layers/common/requirements.txt
 layer-requirements: install ## Export the layer's pins from uv.lock (no boto3: Lambda ships it)
 	@$(UV) export --quiet --frozen --no-default-groups --no-emit-project --no-hashes \
+	  --no-emit-package botocore --no-emit-package urllib3 --no-emit-package python-dateutil \
+	  --no-emit-package six \
 	  --no-header --no-annotate --format requirements-txt > $(LAYER_REQ).new
 	@if [ -n "$(LAYER_REQ_CHECK)" ]; then \
 	  diff -u $(LAYER_REQ) $(LAYER_REQ).new && rm $(LAYER_REQ).new \

@@ -23,6 +23,7 @@ from bench.common import (
     compared,
     lambda_environment,
     median,
+    paired_ratio,
     python,
     rotations,
     say,
@@ -123,7 +124,7 @@ def self_time_by_package(stderr_runs: list[str], count: int = 8) -> list[tuple[s
 
 
 def run(quick: bool) -> list[Row]:
-    rounds = 5 if quick else 21
+    rounds, trace_runs = (5, 1) if quick else (15, 3)
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
@@ -157,23 +158,25 @@ def run(quick: bool) -> list[Row]:
                 samples.imports[contender.name].append(inside)
                 samples.walls[contender.name].append(wall)
         traces = {
-            c.name: [run_once(c, importtime=True)[2] for _ in range(3)]
+            c.name: [run_once(c, importtime=True)[2] for _ in range(trace_runs)]
             for c in contenders
             if c.name in ("reference", "api", "ingest")
         }
 
     say(f"cold start: {rounds} rounds, rotating order; import ms (inside) and process ms (wall)")
-    say("  median [p25-p75]; paired ratio = median of per-round value/reference")
+    say("  median [p25-p75]; ratio = median of per-round value/reference (import)")
     ref_imports, ref_walls = samples.imports["reference"], samples.walls["reference"]
     for c in contenders:
-        paired = [v / r for v, r in zip(samples.imports[c.name], ref_imports, strict=True)]
         say(
             f"  {c.name:18} import {spread(samples.imports[c.name], 1000)}"
             f"  process {spread(samples.walls[c.name], 1000)}"
-            f"  paired import ratio {median(paired):.3f}"
+            f"  ratio {paired_ratio(samples.imports[c.name], ref_imports):.3f}"
         )
     for name, stderrs in traces.items():
-        say(f"  top 10 imports of {name} by cumulative time (-X importtime, median of 3 runs):")
+        say(
+            f"  top 10 imports of {name} by cumulative time"
+            f" (-X importtime, median of {trace_runs} runs):"
+        )
         for module, cumulative, own in top_imports(stderrs):
             say(f"    {cumulative / 1000:7.1f} ms cumulative  {own / 1000:6.1f} ms self  {module}")
         packages = ", ".join(
@@ -183,34 +186,40 @@ def run(quick: bool) -> list[Row]:
 
     ref_import, ref_wall = median(ref_imports) * 1000, median(ref_walls) * 1000
     rows: list[Row] = []
+
+    def imported(name: str, goal: Goal | None, note: str, tracing: bool = False) -> Row:
+        values = samples.imports[f"{name}.tracing_on" if tracing else name]
+        row = f"cold_start.{name}.import" + (".tracing_on" if tracing else "")
+        ratio = paired_ratio(values, ref_imports)
+        return compared(row, median(values) * 1000, ref_import, "ms", goal, note, ratio)
+
     for name in ("api", "ingest"):
         rows.append(
-            compared(
-                f"cold_start.{name}.import",
-                median(samples.imports[name]) * 1000,
-                ref_import,
-                "ms",
+            imported(
+                name,
                 GOALS[name],
-                "import inside a fresh interpreter, tracing off; ref: boto3 + dynamodb client",
+                f"import in a fresh interpreter, tracing off; ref: boto3 + dynamodb client;"
+                f" median of {rounds} rounds; ratio: median of per-round ratios",
             )
         )
+        walls = samples.walls[name]
         rows.append(
             compared(
                 f"cold_start.{name}.process",
-                median(samples.walls[name]) * 1000,
+                median(walls) * 1000,
                 ref_wall,
                 "ms",
                 note="whole process wall time (interpreter start + import + exit)",
+                ratio=paired_ratio(walls, ref_walls),
             )
         )
     for name in ("api", "ingest"):
         rows.append(
-            compared(
-                f"cold_start.{name}.import.tracing_on",
-                median(samples.imports[f"{name}.tracing_on"]) * 1000,
-                ref_import,
-                "ms",
-                note="POWERTOOLS_TRACE_DISABLED unset: Tracer() and the X-Ray SDK load",
+            imported(
+                name,
+                None,
+                "POWERTOOLS_TRACE_DISABLED unset: Tracer() and the X-Ray SDK load",
+                tracing=True,
             )
         )
     return rows

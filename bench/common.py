@@ -125,10 +125,19 @@ def compared(
     unit: str,
     goal: Goal | None = None,
     note: str = "",
+    ratio: float | None = None,
 ) -> Row:
-    """A row whose ratio is ``value / reference``."""
-    ratio = value / reference if reference else None
+    """A row whose ratio is ``ratio`` when given (a paired ratio), else
+    ``value / reference``."""
+    if ratio is None and reference:
+        ratio = value / reference
     return Row(name, value, unit, reference, ratio, goal, note)
+
+
+def paired_ratio(values: Sequence[float], references: Sequence[float]) -> float:
+    """The median of per-round ratios: each value over the reference measured next to it,
+    so a burst of load from elsewhere on the machine hits both sides of one ratio."""
+    return median([v / r for v, r in zip(values, references, strict=True)])
 
 
 def skipped(name: str, unit: str, why: str, goal: Goal | None = None) -> Row:
@@ -201,12 +210,12 @@ def spread(values: Sequence[float], scale: float = 1.0, digits: int = 1) -> str:
 
 
 def rotations[T](items: Sequence[T], rounds: int) -> Iterable[list[T]]:
-    """``rounds`` orderings of ``items``, each rotated one further, so no contender always
-    runs first (or right after the same neighbour)."""
+    """``rounds`` orderings of ``items``: each round rotated one further (no contender always
+    runs first), every other cycle of rotations reversed (nor after the same neighbour)."""
     n = len(items)
     for r in range(rounds):
         order = [items[(r + i) % n] for i in range(n)]
-        yield order if r % 2 == 0 else order[::-1]
+        yield order[::-1] if (r // n) % 2 else order
 
 
 # -- environment ----------------------------------------------------------------------------

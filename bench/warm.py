@@ -31,6 +31,7 @@ from bench.common import (
     compared,
     lambda_environment,
     median,
+    paired_ratio,
     say,
     spread,
     story_value,
@@ -158,7 +159,7 @@ def load_api() -> ModuleType:
 
 
 def run(quick: bool) -> list[Row]:
-    iterations, batch = (400, 25) if quick else (3000, 50)
+    iterations, batch = (400, 25) if quick else (2000, 40)
     api = load_api()
     from newsroom import aws
 
@@ -212,11 +213,12 @@ def run(quick: bool) -> list[Row]:
         per_request[case.name] = samples
 
     say(f"warm: {iterations} requests per route and contender, batches of {batch}, alternating")
-    say("  µs per request, median [p25-p75] of batch means")
+    say("  µs per request, median [p25-p75] of batch means; ratio: median of batch-pair ratios")
     for name, samples in per_request.items():
         say(
             f"  {name:10} handler {spread(samples['handler'], 1e6)}"
             f"  reference {spread(samples['reference'], 1e6)}"
+            f"  ratio {paired_ratio(samples['handler'], samples['reference']):.3f}"
         )
     say("  where the list route's time goes (cProfile, 300 requests, by cumulative time):")
     say(profile(api.handler, app_stub, cases[0][0], context))
@@ -233,7 +235,8 @@ def run(quick: bool) -> list[Row]:
             median(samples["reference"]) * 1e6,
             "µs",
             GOAL if name != "story_304" else None,
-            notes[name],
+            notes[name] + "; ratio: median of per-batch-pair ratios",
+            paired_ratio(samples["handler"], samples["reference"]),
         )
         for name, samples in per_request.items()
     ]

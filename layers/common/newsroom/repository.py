@@ -168,7 +168,11 @@ class StoryRepository:
         for item in with_entries:
             now = current.get(item["pk"])
             if now is not None and version_of(now) != version_of(item):
-                calls += self.sync_topic_entries(now)
+                # Superseded meanwhile (rare): reconcile to the whole newest version.
+                newest = self._get_story_item(item["pk"], consistent=True)
+                calls += 1
+                if newest is not None:
+                    calls += self.sync_topic_entries(newest)
         return calls
 
     def _batch_write_entries(
@@ -197,7 +201,8 @@ class StoryRepository:
         return calls
 
     def _get_story_items(self, pks: list[str]) -> tuple[dict[str, dict[str, Any]], int]:
-        """Story items by ``pk``, read consistently: ``BatchGetItem`` of up to 100 keys a call."""
+        """The versions (pk, updated_at, content_hash) of story items, read consistently:
+        ``BatchGetItem`` of up to 100 keys a call."""
         found: dict[str, dict[str, Any]] = {}
         calls = 0
         for start in range(0, len(pks), _BATCH_GET_MAX):
@@ -207,7 +212,14 @@ class StoryRepository:
             ]
             for attempt in range(_UNPROCESSED_RETRIES + 1):
                 response = self._client.batch_get_item(
-                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                    RequestItems={
+                        self._table: {
+                            "Keys": keys,
+                            "ConsistentRead": True,
+                            # Only what identifies the version: the re-check reads no content.
+                            "ProjectionExpression": "pk, updated_at, content_hash",
+                        }
+                    }
                 )
                 calls += 1
                 for raw in response.get("Responses", {}).get(self._table, []):

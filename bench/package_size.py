@@ -1,0 +1,249 @@
+"""Package size: what ``sam build`` produces, zipped the way SAM packages it (deflate,
+level 9), per function and for the layer; plus two checks of the built layer in a
+Lambda-like interpreter (``-I -S``: only the layer and the runtime's boto3 on ``sys.path``):
+
+* cold import of each handler from the layer as built (no ``.pyc``: ``/opt`` is read-only in
+  Lambda, so every cold start compiles the sources) vs the same layer precompiled;
+* whether a handler imports with tracing on (``Tracing: Active`` in the template).
+
+``sam build`` runs into a temporary folder with ``--no-cached``, so ``.aws-sam/`` (which
+``make sam-*`` and its tests use) is never touched. No SAM CLI: the rows say "skipped".
+"""
+
+import compileall
+import importlib.util
+import io
+import py_compile
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+from bench.common import (
+    Goal,
+    Row,
+    child_environment,
+    compared,
+    lambda_environment,
+    median,
+    paired_ratio,
+    python,
+    rotations,
+    say,
+    skipped,
+    spread,
+)
+from devtools.template import load_template
+
+KIB, MIB = 1024, 1024 * 1024
+LAYER_BUDGET = 5 * MIB
+FUNCTION_BUDGET = 100 * KIB
+WITHIN = Goal("<=", 1.0)
+# What Lambda's Python runtime ships besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath")
+HANDLERS = {"api": "ApiFunction", "ingest": "IngestFunction"}
+
+LAYER_IMPORT = """\
+import sys, time, importlib.util
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("bench_handler", sys.argv[3])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+sys.stdout.write(repr(time.perf_counter() - started) + "\\n")
+"""
+
+
+def zip_directory(folder: Path) -> tuple[int, dict[str, int]]:
+    """Bytes of ``folder`` zipped (deflate 9) and the compressed bytes per top-level entry."""
+    buffer = io.BytesIO()
+    per_entry: dict[str, int] = defaultdict(int)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            name = path.relative_to(folder).as_posix()
+            archive.write(path, name)
+            info = archive.getinfo(name)
+            top = name.split("/")[1] if name.startswith("python/") else name.split("/")[0]
+            per_entry[top] += info.compress_size
+    return len(buffer.getvalue()), dict(per_entry)
+
+
+def resources_by_type() -> tuple[list[str], list[str]]:
+    resources = load_template()["Resources"]
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"]
+    layers = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::LayerVersion"]
+    return functions, layers
+
+
+def runtime_path(folder: Path) -> Path:
+    """A folder holding (links to) only what Lambda's runtime provides: boto3 and friends."""
+    folder.mkdir()
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
+def layer_import(
+    layer: Path, runtime: Path, app: Path, env: dict[str, str]
+) -> tuple[float | None, str]:
+    """Seconds to import ``app`` in a Lambda-like interpreter, or None and the error."""
+    done = subprocess.run(
+        [python(), "-I", "-S", "-B", "-c", LAYER_IMPORT, str(layer), str(runtime), str(app)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=layer,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        return None, lines[-1] if lines else f"exit status {done.returncode}"
+    return float(done.stdout.strip().splitlines()[-1]), ""
+
+
+def run(quick: bool) -> list[Row]:
+    functions, layers = resources_by_type()
+    names = [f"package.{layer}.zip" for layer in layers]
+    names += [f"package.{function}.zip" for function in functions]
+    try:
+        from devtools.samlocal import SamCli, SamLocalError
+
+        sam = SamCli.create(install=False)
+        if sam.python_problem:
+            raise SamLocalError(sam.python_problem)
+    except SamLocalError as exc:
+        say(f"package size: skipped ({exc})")
+        return [skipped(name, "bytes", str(exc)) for name in names]
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
+        build = Path(tmp) / "build"
+        started = time.monotonic()
+        done = sam.build(build, capture=True, extra=("--no-cached",))
+        if done.returncode != 0:
+            why = f"sam build failed: {done.stderr.strip().splitlines()[-1:]}"
+            say(f"package size: {why}\n{done.stderr[-3000:]}")
+            return [skipped(name, "bytes", why) for name in names]
+        took = time.monotonic() - started
+        say(f"package size: sam build --no-cached into a temp folder: {took:.0f} s")
+
+        for layer in layers:
+            folder = build / layer
+            size, entries = zip_directory(folder)
+            boto = [p.name for p in folder.glob("python/*") if p.name in ("boto3", "botocore")]
+            top = sorted(entries.items(), key=lambda kv: kv[1], reverse=True)
+            say(f"  {layer}: {size:,} bytes zipped; top 5 entries by zipped bytes:")
+            for name, compressed in top[:5]:
+                say(f"    {compressed / KIB:9.1f} KiB  {name}")
+            rows.append(
+                compared(
+                    f"package.{layer}.zip",
+                    size,
+                    LAYER_BUDGET,
+                    "bytes",
+                    WITHIN,
+                    "deflate 9; reference: the 5 MiB budget; top: "
+                    + ", ".join(f"{n} {c / KIB:.0f} KiB" for n, c in top[:5]),
+                )
+            )
+            rows.append(
+                Row(
+                    f"package.{layer}.boto_dirs",
+                    len(boto),
+                    "dirs",
+                    goal=Goal("==", 0, "value"),
+                    note="boto3/botocore in the layer (Lambda's runtime ships them)"
+                    + (f": found {', '.join(boto)}" if boto else ""),
+                )
+            )
+        for function in functions:
+            size, entries = zip_directory(build / function)
+            rows.append(
+                compared(
+                    f"package.{function}.zip",
+                    size,
+                    FUNCTION_BUDGET,
+                    "bytes",
+                    WITHIN,
+                    f"reference: the 100 KiB budget; files: {', '.join(sorted(entries))}",
+                )
+            )
+
+        if layers:
+            rows += layer_checks(build, layers[0], Path(tmp), quick)
+    return rows
+
+
+def layer_checks(build: Path, layer: str, tmp: Path, quick: bool) -> list[Row]:
+    """Cold import from the built layer, as built vs precompiled; tracing-on import."""
+    as_built = build / layer / "python"
+    precompiled = tmp / "precompiled" / "python"
+    shutil.copytree(as_built, precompiled)
+    compileall.compile_dir(
+        precompiled,
+        quiet=1,
+        workers=0,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    with_pyc, _ = zip_directory(precompiled.parent)
+    runtime = runtime_path(tmp / "runtime")
+    home = tmp / "home"
+    home.mkdir()
+    rows: list[Row] = []
+
+    contenders = []
+    for name, logical_id in HANDLERS.items():
+        app = build / logical_id / "app.py"
+        env = child_environment(lambda_environment(logical_id, table="stories"), home)
+        contenders += [(name, "as_built", as_built, app, env)]
+        contenders += [(name, "precompiled", precompiled, app, env)]
+    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for _, _, folder, app, env in [] if quick else contenders:  # warm-up, not counted
+        layer_import(folder, runtime, app, env)
+    for order in rotations(contenders, 2 if quick else 7):
+        for name, variant, folder, app, env in order:
+            seconds, error = layer_import(folder, runtime, app, env)
+            if seconds is None:
+                raise RuntimeError(f"{name} does not import from the built layer: {error}")
+            samples[(name, variant)].append(seconds)
+    say("  cold import from the built layer (python -I -S -B, runtime boto3 only), ms:")
+    for (name, variant), values in sorted(samples.items()):
+        say(f"    {name:7} {variant:12} {spread(values, 1000)}")
+    for name in HANDLERS:
+        as_built_s, precompiled_s = samples[(name, "as_built")], samples[(name, "precompiled")]
+        rows.append(
+            compared(
+                f"package.layer_import.{name}.no_pyc",
+                median(as_built_s) * 1000,
+                median(precompiled_s) * 1000,
+                "ms",
+                note="the layer as sam builds it (no .pyc; Lambda cannot write them) vs the"
+                f" same layer compiled (unchecked-hash .pyc: {with_pyc:,} bytes zipped);"
+                " ratio: median of per-round ratios",
+                ratio=paired_ratio(as_built_s, precompiled_s),
+            )
+        )
+
+    tracing_env = child_environment(
+        lambda_environment("ApiFunction", table="stories", tracing=True), home
+    )
+    seconds, error = layer_import(as_built, runtime, build / "ApiFunction" / "app.py", tracing_env)
+    outcome = error or "imports"
+    say(f"  ApiFunction with tracing on (Tracing: Active) from the built layer: {outcome}")
+    rows.append(
+        Row(
+            "package.layer_import.api.tracing_on",
+            None if seconds is None else seconds * 1000,
+            "ms",
+            note=f"FAILS: {error}" if error else "imports with Tracing: Active",
+        )
+    )
+    return rows
