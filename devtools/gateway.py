@@ -6,12 +6,14 @@ import base64
 import gzip
 import json
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from devtools.template import load_template, resource
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# API Gateway's payload quota (10 MB): larger requests are refused before any integration.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+# Powertools keeps the event being resolved in a class attribute (BaseRouter.current_event)
+# that every resolver of a process shares. In Lambda each container is its own process; here
+# the containers share one, so two resolving at once read each other's request (If-None-Match,
+# Origin, request id): proxy invocations run one at a time.
+_RESOLVING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,8 @@ class Gateway:
             method, path, split.query, route, path_params, headers, body, host, request_id
         )
         try:
-            result = self._container(route.function_id).invoke(event)
+            with _RESOLVING:
+                result = self._container(route.function_id).invoke(event)
         except Exception:  # the function crashed: API Gateway answers 502
             return (
                 502,
@@ -279,10 +289,23 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body are two writes: with Nagle's algorithm the body waits for the
+        # client's delayed ACK of the headers (about 40 ms on Linux) on every response.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = self.headers.get("Content-Length") or "0"
+            if not re.fullmatch(r"[0-9]+", declared, re.ASCII):
+                self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+                return
+            length = int(declared)
+            if length > MAX_PAYLOAD_BYTES:  # answered before reading any of it
+                self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+                return
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:  # the client went away mid-body: nothing to invoke
+                self.close_connection = True
+                return
             status, headers, payload = gateway.handle(
                 self.command,
                 self.path,
@@ -308,10 +331,47 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 return self._serve
             raise AttributeError(name)
 
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own refusals (request line over 64 KiB: 414; a header line over
+            64 KiB or over 100 headers: 431; a malformed request: 400) and the checks above,
+            as problem documents like the gateway's other answers, not an HTML page."""
+            status = HTTPStatus(code)
+            request_id = str(uuid.uuid4())
+            payload = json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": status.phrase,
+                    "status": status.value,
+                    "detail": message or status.description,
+                    "request_id": request_id,
+                }
+            ).encode()
+            # A malformed request line leaves http.server assuming HTTP/0.9 (a bare body, no
+            # status line): answer in HTTP/1.1 like every other answer.
+            self.request_version = self.protocol_version
+            self.send_response(status)  # the standard phrase: message may quote the request
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("x-amzn-RequestId", request_id)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.close_connection = True
+            if getattr(self, "command", None) != "HEAD":
+                self.wfile.write(payload)
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), RequestHandler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if isinstance(sys.exc_info()[1], ConnectionError):
+                return  # the client went away before its answer was written: not an error
+            super().handle_error(request, client_address)
+
+    server = Server((host, port), RequestHandler)
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     return server

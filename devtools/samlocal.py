@@ -410,31 +410,37 @@ def reset_moto_state() -> None:
     moto_api_backend.reset()
 
 
-def env_vars(stack: Stack) -> dict[str, dict[str, str]]:
-    """The ``--env-vars`` document: every function calls the backend. (Only variables the
-    template declares can be set this way; function-specific ones would go under the
-    function's logical id.)"""
+def env_vars(stack: Stack, public_api_url: str | None = None) -> dict[str, dict[str, str]]:
+    """The ``--env-vars`` document: every function calls the backend and its tables (sam sets
+    a variable only in the functions whose template declares it: SUBSCRIBERS_TABLE reaches
+    SubscriptionsFunction and DigestFunction). The digest's links point at
+    ``public_api_url`` (default: the embedded stack's own API, which serves the subscription
+    routes too); the template would give it the deployed API's URL."""
     return {
         "Parameters": {
             "AWS_ENDPOINT_URL": stack.backend.endpoint_url,
             "STORIES_TABLE": stack.backend.table,
-        }
+            "SUBSCRIBERS_TABLE": stack.backend.subscribers_table,
+        },
+        "DigestFunction": {"PUBLIC_API_URL": public_api_url or stack.api_url},
     }
 
 
-def write_env_file(stack: Stack, path: Path = ENV_FILE) -> Path:
+def write_env_file(stack: Stack, path: Path = ENV_FILE, public_api_url: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(env_vars(stack), indent=2) + "\n")
+    path.write_text(json.dumps(env_vars(stack, public_api_url), indent=2) + "\n")
     return path
 
 
 @contextlib.contextmanager
-def seeded_backend(env_file: Path = ENV_FILE, backend_port: int = 0) -> Iterator[Stack]:
+def seeded_backend(
+    env_file: Path = ENV_FILE, backend_port: int = 0, public_api_url: str | None = None
+) -> Iterator[Stack]:
     """The seeded backend and its env-vars file, for the duration of the block."""
     quiet_backend_logs()
     stack = start_seeded_stack(backend_port)
     try:
-        write_env_file(stack, env_file)
+        write_env_file(stack, env_file, public_api_url)
         yield stack
     finally:
         stack.stop()
@@ -574,7 +580,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     env_file = Path(args.env_file or ENV_FILE)
-    with seeded_backend(env_file, args.backend_port) as stack:
+    with seeded_backend(env_file, args.backend_port, public_api_url=api_url) as stack:
         print(f"samlocal: backend {stack.backend.endpoint_url} seeded; env vars in {env_file}")
         warm = None if args.warm_containers == "none" else args.warm_containers
         # Its own session: the terminal's Ctrl-C reaches this process only, which stops sam

@@ -1,5 +1,6 @@
 """Shared by the samlocal tests and their fixtures (one module, so one ``TIMINGS``)."""
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 
 from devtools import samlocal
 from devtools.stack import Stack
+from devtools.template import load_template
 
 INVOKE_WORKERS = 2  # 2 cores: more parallel cold starts only queue for the CPU
 INVOKE_TIMEOUT = 180  # s per sam local invoke (the ingest function's own timeout is 300 s)
@@ -57,7 +59,30 @@ class Invocation:
 
 
 def function_for(event: Path) -> str:
-    return "IngestFunction" if event.name.startswith("s3-") else "ApiFunction"
+    """The function the event goes to, as the template routes it: S3 notifications to the
+    function with the S3 event, API Gateway events to the function declaring the route,
+    EventBridge scheduled events to the function with the schedule."""
+    body = json.loads(event.read_text())
+    if "Records" in body or body.get("Event") == "s3:TestEvent":
+        kind, wanted = "S3", None
+    elif body.get("detail-type") == "Scheduled Event":
+        kind, wanted = "Schedule", None
+    else:
+        kind, wanted = "Api", (body["httpMethod"].upper(), body["resource"])
+    found = [
+        logical_id
+        for logical_id, res in load_template()["Resources"].items()
+        if res["Type"] == "AWS::Serverless::Function"
+        for declared in res["Properties"].get("Events", {}).values()
+        if declared["Type"] == kind
+        and (
+            wanted is None
+            or (declared["Properties"]["Method"].upper(), declared["Properties"]["Path"]) == wanted
+        )
+    ]
+    if len(set(found)) != 1:
+        raise LookupError(f"events/{event.name}: no single function takes it ({found})")
+    return found[0]
 
 
 def timed_out(result: Any) -> bool:

@@ -3,20 +3,25 @@ calling the seeded embedded backend on 127.0.0.1), each with its expected result
 
 import base64
 import json
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools import samlocal
 from devtools.samlocal import EVENTS_DIR
-from tests.samlocal.support import Invocation
+from tests.samlocal.support import INVOKE_TIMEOUT, Backend, Invocation
 
 pytestmark = pytest.mark.samlocal
 
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 SEEDED_STORY = "russia-china-ai-partnership-putin-sberbank"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,22 @@ class Response:
             assert value in headers.get(name.lower(), ""), (name, headers)
 
 
+@dataclass(frozen=True)
+class Digested:
+    """The digest function's counts. The seeded backend has no confirmed subscriber, so
+    nothing is sent (and nothing fails)."""
+
+    def check(self, result: Any) -> None:
+        assert set(result) == {"stories", "sent", "skipped", "failed"}, result
+        assert all(isinstance(value, int) and value >= 0 for value in result.values()), result
+        assert result["sent"] == result["failed"] == 0, result
+
+
 def _json(check: Callable[[Any], bool]) -> Callable[[str], bool]:
     return lambda body: check(json.loads(body))
 
 
-EXPECTED: dict[str, Ingested | Response] = {
+EXPECTED: dict[str, Ingested | Response | Digested] = {
     "s3-put-story.json": Ingested((("incoming/samples/signal-noise-2025-10-22.json", "ok", None),)),
     "s3-put-batch.json": Ingested(
         (
@@ -108,6 +124,25 @@ EXPECTED: dict[str, Ingested | Response] = {
         (200, 204),
         headers=(("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET")),
     ),
+    # SubscriptionsFunction (the confirmation goes through the backend's SES)
+    "api-subscribe.json": Response(
+        202,
+        "application/json",
+        _json(lambda b: b["status"] == "accepted" and "@" not in json.dumps(b)),
+        headers=(("Cache-Control", "no-store"),),
+    ),
+    "api-subscribe-invalid.json": Response(
+        400,
+        "application/problem+json",
+        _json(lambda b: b["status"] == 400 and b["errors"][0]["loc"] == ["body", "email"]),
+    ),
+    "api-confirm-invalid.json": Response(
+        400,
+        "application/problem+json",
+        _json(lambda b: b["status"] == 400 and b["type"].endswith("/invalid-link")),
+    ),
+    # DigestFunction (EventBridge schedule)
+    "schedule-digest.json": Digested(),
 }
 
 
@@ -128,3 +163,55 @@ def test_sam_local_invoke(event: Path, request: pytest.FixtureRequest) -> None:
     invocation = invocations[event.name]
     result = invocation.result()
     expectation.check(result)
+
+
+def test_sam_local_digest_mails_a_confirmed_subscriber_links_to_the_api(
+    sam: samlocal.SamCli,
+    built_template: Path,
+    backend: Backend,
+    invocations: dict[str, Invocation],  # the events above ran first, against the same backend
+) -> None:
+    """The env-vars reach DigestFunction in its container: the subscribers table (a confirmed
+    subscriber gets the digest) and PUBLIC_API_URL (its unsubscribe link works)."""
+    stack = backend.stack
+
+    def call(url: str, method: str = "GET", body: bytes | None = None, **headers: str) -> int:
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:  # loopback
+            return int(response.status)
+
+    address = "sam.local.reader@example.com"
+    body = json.dumps({"email": address}).encode()
+    status = call(stack.api_url + "/subscriptions", "POST", body, **{"Content-Type": JSON})
+    assert status == 202
+    confirmation = stack.sent_emails()[-1]
+    assert confirmation["to"] == address
+    assert call(next(u for u in confirmation["links"] if "/subscriptions/confirm?" in u)) == 200
+    published = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    story = {
+        "slug": "sam-local-digest-story",
+        "title": "sam local digest story",
+        "summary": "Published after the confirmation.",
+        "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    key = "incoming/newsletter/sam-local-digest-story.json"
+    s3 = stack.backend.client("s3")
+    s3.put_object(Bucket=stack.backend.bucket, Key=key, Body=json.dumps(story).encode())
+    assert stack.wait_for_receipt(key, timeout=60)["status"] == "ok"
+
+    result = sam.invoke(
+        "DigestFunction",
+        EVENTS_DIR / "schedule-digest.json",
+        template=built_template,
+        env_file=backend.env_file,
+        timeout=INVOKE_TIMEOUT,
+    )
+    counts = samlocal.parse_invoke_result(result.stdout)
+    assert (counts["sent"], counts["failed"]) == (1, 0), (counts, result.stderr[-2000:])
+    digest = stack.sent_emails()[-1]
+    assert digest["to"] == address
+    assert "sam local digest story" in digest["text"]
+    unsubscribe = digest["headers"]["List-Unsubscribe"].strip("<>")
+    assert unsubscribe.startswith(stack.api_url + "/subscriptions/unsubscribe?token=")
+    one_click = b"List-Unsubscribe=One-Click"
+    assert call(unsubscribe, "POST", one_click, **{"Content-Type": FORM}) == 200

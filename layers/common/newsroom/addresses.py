@@ -30,14 +30,14 @@ def normalize_address(raw: object) -> str:
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
         raise InvalidAddress("must look like name@example.com")
-    if len(local) > 64 or not _LOCAL.match(local):
+    if len(local) > 64 or not _LOCAL.fullmatch(local):
         raise InvalidAddress("the part before @ is not valid")
     try:
         domain = domain.lower().encode("idna").decode("ascii")
     except UnicodeError:
         raise InvalidAddress("the domain is not valid") from None
     labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
         raise InvalidAddress("the domain is not valid")
     if not re.fullmatch(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}", labels[-1]):
         raise InvalidAddress("the domain is not valid")

@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from newsroom import feeds
 from newsroom.items import to_story, to_summary
@@ -19,7 +20,13 @@ from newsroom.pagination import InvalidCursor, Position, decode_cursor, encode_c
 from newsroom.params import LIST_PARAMS, parse_query
 from newsroom.problems import Gone, InvalidParameters, NotFound
 from newsroom.repository import StoryRepository
-from newsroom.responses import cors_config, install_problem_handlers, representation, url
+from newsroom.responses import (
+    cors_config,
+    install_problem_handlers,
+    problem_response,
+    representation,
+    url,
+)
 from newsroom.settings import ApiSettings
 from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
 
@@ -52,11 +59,16 @@ class ReadApi:
             register = self.app.route(path, method=operation.method)
             register(handlers[operation.operation_id])  # type: ignore[type-var]
         install_problem_handlers(self.app, logger, "the story database")
+        self.app.not_found(self._not_found)
 
     # -- routes -------------------------------------------------------------------------
 
     def list_stories(self) -> Response[str]:
         event = self.app.current_event
+        if event.get("resource", "/stories") != "/stories":
+            # "/stories/%0A": API Gateway routed it to /stories/{slug}, Powertools to this route
+            # (its pattern ends in "$", which matches before a trailing newline).
+            raise _not_a_slug()
         query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
         limit, topic = query["limit"], query["topic"]
         feed = feed_for(topic)
@@ -96,11 +108,11 @@ class ReadApi:
         return representation(event, body, "application/json", LIST_MAX_AGE, headers)
 
     def get_story(self, slug: str) -> Response[str]:
+        # API Gateway's path parameter, not Powertools' match of the path: its pattern ends
+        # in "$", which also matches before a trailing newline ("/stories/x%0A" gives "x").
+        slug = (self.app.current_event.path_parameters or {}).get("slug", slug)
         if len(slug) > SLUG_MAX_LENGTH or not _is_slug(slug):
-            raise InvalidParameters(
-                "the slug is not in the slug format",
-                errors=[{"loc": ["path", "slug"], "msg": f"must match {SLUG_PATTERN}"}],
-            )
+            raise _not_a_slug()
         item = self.repository.get_story(slug)
         if item is None or item.get("status") == "draft":
             raise NotFound(f"there is no story {slug!r}")
@@ -140,6 +152,27 @@ class ReadApi:
 
         event = self.app.current_event
         return representation(event, swagger_html(url(event, "")), "text/html", 300)
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _not_found(self, _: NotFoundError) -> Response[str]:
+        event = self.app.current_event
+        # API Gateway routes a slug of any characters to /stories/{slug}, but Powertools only
+        # matches path parameters of its own character class: a slug with others (a NUL, an
+        # emoji, "#") is not found by it. It is not a slug: 400, like every malformed slug.
+        problem = _not_a_slug() if event.get("resource") == "/stories/{slug}" else None
+        try:
+            request_id = str(event.request_context.request_id)
+        except (AttributeError, KeyError, TypeError):
+            request_id = None
+        return problem_response(problem or NotFound("no such resource"), request_id)
+
+
+def _not_a_slug() -> InvalidParameters:
+    return InvalidParameters(
+        "the slug is not in the slug format",
+        errors=[{"loc": ["path", "slug"], "msg": f"must match {SLUG_PATTERN}"}],
+    )
 
 
 _SLUG = re.compile(SLUG_PATTERN)

@@ -3,11 +3,16 @@ in the HTML part: a title with markup shows as text."""
 
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from html import escape
 from typing import Any
 
 BRAND = "SIGNAL/NOISE"
+# Headers are written unfolded up to RFC 5322's limit of 998 characters: at the default 78,
+# a long URL (List-Unsubscribe) is turned into RFC 2047 encoded-words, which mail clients do
+# not decode in that header, so they would offer no (one-click) unsubscribe.
+WIRE_POLICY = default_policy.clone(max_line_length=998)
 
 
 def _date(stored: str) -> str:
@@ -28,6 +33,7 @@ def _message(
         message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message.policy = WIRE_POLICY  # after the parts: their transfer encodings stay as they are
     return message
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, IncompleteReadError
 
 # Error codes after which the same request can succeed later: Lambda should retry.
 TRANSIENT_CODES = frozenset(
@@ -42,8 +42,14 @@ class TransientAWSError(NewsroomError):
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True when ``exc`` is an AWS failure that a later retry may not meet."""
-    if isinstance(exc, TransientAWSError | ConnectionError | ReadTimeoutError):
+    """True when ``exc`` is an AWS failure that a later retry may not meet.
+
+    Network failures count too: no connection (``ConnectionError``), and a connection that
+    timed out, closed or broke mid-response (``HTTPClientError``: ``ReadTimeoutError``,
+    ``ConnectionClosedError``, ``ResponseStreamingError``), or ended before
+    ``Content-Length`` (``IncompleteReadError``), e.g. while streaming an S3 body.
+    """
+    if isinstance(exc, TransientAWSError | ConnectionError | HTTPClientError | IncompleteReadError):
         return True
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})

@@ -173,8 +173,11 @@ class Ingestor:
                 done, _ = wait(in_flight)
                 settle(done)
             finally:
-                for sync in syncs:
-                    sync.result()  # re-raises a transient error: Lambda retries the event
+                # Every sync that was started ends before the invocation does (a thread left
+                # running would write during the next one); then the first error is raised.
+                errors = [error for sync in syncs if (error := sync.exception()) is not None]
+                if errors:
+                    raise errors[0]  # a transient error: Lambda retries the event
 
     def _store_one(self, item: dict[str, Any]) -> PutResult:
         result = self._repository.put_story(item)

@@ -9,6 +9,8 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from newsroom.addresses import address_id, normalize_address
 from newsroom.emails import confirmation_email, digest_email
 from newsroom.items import to_summary
@@ -36,7 +38,20 @@ class Mailer:
         if wait > 0:
             time.sleep(wait)
         self._next = time.monotonic() + self._interval
-        self._ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        try:
+            self._ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        except ClientError as exc:
+            # SES's error messages can name the recipient ("...failed the check in region
+            # US-EAST-1: reader@example.com"): raise it again with its code and status only,
+            # so that no log line or traceback carries the address.
+            scrubbed: Any = {
+                "Error": {
+                    "Code": exc.response.get("Error", {}).get("Code", "Unknown"),
+                    "Message": "SES refused the message (its reason is not logged)",
+                },
+                "ResponseMetadata": exc.response.get("ResponseMetadata", {}),
+            }
+            raise ClientError(scrubbed, exc.operation_name) from None
 
 
 class SigningKey:

@@ -40,11 +40,13 @@ class QueryParam:
 
     def openapi(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": self.kind}
+        # JSON Schema's pattern is a search: anchored, it means the full match parse() asks for.
+        pattern = f"^(?:{self.pattern})$" if self.pattern is not None else None
         for key, value in (
             ("default", self.default),
             ("minimum", self.minimum),
             ("maximum", self.maximum),
-            ("pattern", self.pattern),
+            ("pattern", pattern),
             ("maxLength", self.max_length),
         ):
             if value is not None:

@@ -40,7 +40,7 @@ def issue_token(key: bytes, purpose: Purpose, address_id: str, now: int) -> str:
 
 def verify_token(key: bytes, token: str, purpose: Purpose, now: int) -> Token:
     """The token's contents when it is genuine, unexpired and for ``purpose``."""
-    found = _TOKEN.match(token or "")
+    found = _TOKEN.fullmatch(token or "")
     if not found:
         raise InvalidToken("the link is not valid")
     kind, address_id, expires_text, mac = found.groups()

@@ -19,6 +19,10 @@ FileKind = Literal["json", "jsonl"]
 _KINDS: dict[str, FileKind] = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _BOM = b"\xef\xbb\xbf"
 _CHUNK = 256 * 1024
+# DynamoDB stores items of at most 400 KB; the contract's field limits allow far larger
+# stories (50 sections of 50 long bullets). The stored item is the story's content plus a
+# few KB of keys and bookkeeping, so the content, as JSON, must stay under this.
+MAX_STORY_BYTES = 380_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +230,10 @@ class StoryChecker:
             story = StoryIn.model_validate(candidate.value)
         except ValidationError as exc:
             return Checked(index, line, None, error_details(exc.errors(include_url=False)))
+        size = len(json.dumps(story.content(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        if size > MAX_STORY_BYTES:
+            message = f"story is {size} bytes as stored; at most {MAX_STORY_BYTES}"
+            return Checked(index, line, None, [{"loc": [], "msg": message}])
         first = self._first_index.setdefault(story.key, index)
         if first != index:
             message = (

@@ -1,0 +1,1449 @@
+"""The newsletter end to end against moto, one rule per test: the real subscriptions and digest
+handlers (``functions/``) with the subscribers table built from ``template.yaml``, a random
+signing key in SSM and the sender verified in SES. API Gateway REST proxy events in, what the
+client and the mailbox get out: emails are read back from moto's SES (the raw MIME it was
+handed). Time is the newsletter's ``clock``; DynamoDB and SES calls are observed, and SES
+failures injected, with botocore event hooks on the functions' own clients.
+"""
+
+import base64
+import email
+import email.policy
+import json
+import os
+import re
+import secrets
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from devtools.events import apigw_event
+from devtools.stack import scheduled_event, sent_emails, start_stack
+from devtools.template import ROOT, create_table_kwargs, parameter_default, resource
+from newsroom import aws
+from newsroom.addresses import address_id
+from newsroom.items import story_item
+from newsroom.models import StoryIn
+from newsroom.repository import StoryRepository, from_dynamo
+from newsroom.subscribers import CONFIRMED_INDEX, PENDING_TTL_SECONDS
+from newsroom.timestamps import format_utc
+from newsroom.tokens import issue_token
+from tests.conftest import REGION, LambdaContext, load_function
+
+SUBSCRIBERS = "subscribers-test"
+HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com"
+BASE_URL = f"https://{HOST}/v1"  # where apigw_event says the client called
+SENDER = str(parameter_default("SenderEmail"))
+KEY_PARAMETER = str(parameter_default("SigningKeyParameterName"))
+STORY_URL = str(parameter_default("StoryUrlTemplate"))
+ORIGIN = "https://reader.example"
+INVALID_LINK = "https://signal-noise.example/problems/invalid-link"
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "request_id"}
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+# -- time ---------------------------------------------------------------------------------
+
+
+class Clock:
+    """The newsletter's ``clock``: a settable epoch second."""
+
+    def __init__(self, start: float) -> None:
+        self.now = float(start)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def iso(self, offset: float = 0) -> str:
+        return format_utc(datetime.fromtimestamp(self.now + offset, UTC))
+
+    @property
+    def day(self) -> str:
+        return datetime.fromtimestamp(self.now, UTC).date().isoformat()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """06:00 UTC today: hours can pass without changing the digest's day, and the TTLs it
+    writes stay in the future of the real clock."""
+    today = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+    return Clock(today.timestamp())
+
+
+# -- resources and functions ----------------------------------------------------------------
+
+
+@pytest.fixture
+def subscribers_table(dynamodb: Any) -> str:
+    """The subscribers table as the template declares it (GSI ``confirmed``, TTL)."""
+    dynamodb.create_table(**create_table_kwargs("SubscribersTable", SUBSCRIBERS))
+    ttl = resource("SubscribersTable")["TimeToLiveSpecification"]
+    dynamodb.update_time_to_live(
+        TableName=SUBSCRIBERS,
+        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+    )
+    return SUBSCRIBERS
+
+
+@pytest.fixture
+def signing_key(moto: None) -> bytes:
+    """A random key in the SSM SecureString parameter the template names (never a literal)."""
+    value = secrets.token_urlsafe(32)
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=KEY_PARAMETER, Value=value, Type="SecureString"
+    )
+    return value.encode()
+
+
+@pytest.fixture
+def sender(moto: None) -> str:
+    """The sender's identity, verified in SES (moto refuses mail from unverified senders)."""
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
+    return SENDER
+
+
+@pytest.fixture
+def subscriptions_app(
+    subscribers_table: str,
+    signing_key: bytes,
+    sender: str,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
+    """The real subscriptions function module, wired to the moto table, SSM and SES."""
+    module = load_function(
+        "subscriptions",
+        "SubscriptionsFunction",
+        {"SUBSCRIBERS_TABLE": subscribers_table},
+        monkeypatch,
+    )
+    module.newsletter.clock = clock
+    return module
+
+
+@pytest.fixture
+def digest_app(
+    stories_table: str,
+    subscribers_table: str,
+    signing_key: bytes,
+    sender: str,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
+    """The real digest function module; PUBLIC_API_URL as the template resolves it."""
+    module = load_function(
+        "digest",
+        "DigestFunction",
+        {
+            "SUBSCRIBERS_TABLE": subscribers_table,
+            "STORIES_TABLE": stories_table,
+            "PUBLIC_API_URL": BASE_URL,
+        },
+        monkeypatch,
+    )
+    module.newsletter.clock = clock
+    return module
+
+
+# -- calling the functions ------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    """An API Gateway proxy response as the client sees it."""
+
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: str
+    request_id: str
+    raw: dict[str, Any]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Subscriptions:
+    """Sends API Gateway REST proxy events to the real subscriptions handler."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.replies: list[Reply] = []
+
+    def send(self, event: dict[str, Any]) -> Reply:
+        raw = self.module.handler(event, LambdaContext())
+        headers = {k.lower(): ", ".join(v) for k, v in raw["multiValueHeaders"].items()}
+        body = raw.get("body") or ""
+        if raw.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode()
+        reply = Reply(raw["statusCode"], headers, body, event["requestContext"]["requestId"], raw)
+        self.replies.append(reply)
+        return reply
+
+    def subscribe(
+        self,
+        address: object = None,
+        *,
+        form: bool = False,
+        body: str | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        if body is None:
+            body = urlencode({"email": address}) if form else json.dumps({"email": address})
+        if content_type is None:
+            content_type = "application/x-www-form-urlencoded" if form else "application/json"
+        return self.send(
+            apigw_event(
+                "POST",
+                "/subscriptions",
+                headers={"Content-Type": content_type, **(headers or {})},
+                body=body,
+                request_id=str(uuid.uuid4()),
+            )
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        token: str | list[str] | None,
+        *,
+        accept: str | None = "application/json",
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        event = apigw_event(
+            method,
+            path,
+            query=None if token is None else {"token": token},
+            headers=headers,
+            body=body,
+            request_id=str(uuid.uuid4()),
+        )
+        if accept is None:
+            del event["headers"]["Accept"], event["multiValueHeaders"]["Accept"]
+        else:
+            event["headers"]["Accept"] = accept
+            event["multiValueHeaders"]["Accept"] = [accept]
+        return self.send(event)
+
+    def confirm(self, token: str | list[str] | None, **kw: Any) -> Reply:
+        return self.call("GET", "/subscriptions/confirm", token, **kw)
+
+    def unsubscribe(self, token: str | list[str] | None, **kw: Any) -> Reply:
+        return self.call("GET", "/subscriptions/unsubscribe", token, **kw)
+
+    def one_click(self, token: str | list[str] | None, **kw: Any) -> Reply:
+        """RFC 8058: what a mail client POSTs to the List-Unsubscribe URL."""
+        return self.call(
+            "POST",
+            "/subscriptions/unsubscribe",
+            token,
+            body="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            **kw,
+        )
+
+    def follow(self, url: str, *, method: str = "GET", **kw: Any) -> Reply:
+        """Open a link from an email (it must point at this API)."""
+        assert url.startswith(BASE_URL + "/"), url
+        split = urlsplit(url)
+        path = split.path.removeprefix("/v1")
+        tokens = parse_qs(split.query)["token"]
+        if method == "POST":
+            return self.one_click(tokens, **kw)
+        return self.call("GET", path, tokens, **kw)
+
+
+@pytest.fixture
+def api(subscriptions_app: ModuleType) -> Subscriptions:
+    return Subscriptions(subscriptions_app)
+
+
+def run_digest(digest_app: ModuleType) -> dict[str, int]:
+    """What EventBridge's schedule does: invoke the digest with a scheduled event."""
+    result: dict[str, int] = digest_app.handler(scheduled_event(), LambdaContext())
+    return result
+
+
+# -- mailbox and storage ----------------------------------------------------------------------
+
+
+def ses_raw_messages() -> list[str]:
+    """The raw MIME of every message moto's SES accepted, oldest first."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [m.raw_data for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+
+
+class Mailbox:
+    """The emails sent so far; ``new()`` returns those since the last call."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def new(self) -> list[dict[str, Any]]:
+        mails = sent_emails()
+        fresh, self.seen = mails[self.seen :], len(mails)
+        return fresh
+
+    def one(self) -> dict[str, Any]:
+        fresh = self.new()
+        assert len(fresh) == 1, [m["subject"] for m in fresh]
+        return fresh[0]
+
+
+@pytest.fixture
+def mailbox(moto: None) -> Mailbox:
+    return Mailbox()
+
+
+def link(mail: dict[str, Any], path: str) -> str:
+    """The one link to ``path`` in an email's text part."""
+    found = [url for url in mail["links"] if urlsplit(url).path.endswith(path)]
+    assert len(found) == 1, mail["links"]
+    return found[0]
+
+
+def token_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+def item_of(dynamodb: Any, key: bytes, address: str) -> dict[str, Any] | None:
+    response = dynamodb.get_item(
+        TableName=SUBSCRIBERS,
+        Key={"id": {"S": f"sub#{address_id(key, address)}"}},
+        ConsistentRead=True,
+    )
+    return from_dynamo(response["Item"]) if "Item" in response else None
+
+
+def all_items(dynamodb: Any) -> list[dict[str, Any]]:
+    return [from_dynamo(i) for i in dynamodb.scan(TableName=SUBSCRIBERS)["Items"]]
+
+
+def confirmed_ids(dynamodb: Any) -> set[str]:
+    response = dynamodb.query(
+        TableName=SUBSCRIBERS,
+        IndexName=CONFIRMED_INDEX,
+        KeyConditionExpression="list_pk = :list",
+        ExpressionAttributeValues={":list": {"S": "confirmed"}},
+    )
+    return {i["id"]["S"] for i in response["Items"]}
+
+
+def sub_id(key: bytes, address: str) -> str:
+    return f"sub#{address_id(key, address)}"
+
+
+def join(api: Subscriptions, mailbox: Mailbox, address: str) -> None:
+    """Subscribe and confirm through the links, as a reader does."""
+    assert api.subscribe(address).status == 202
+    assert api.follow(link(mailbox.one(), "/subscriptions/confirm")).status == 200
+
+
+def publish(
+    dynamodb: Any, table: str, slug: str, published_at: str, **fields: Any
+) -> dict[str, Any]:
+    """A story stored exactly as the ingest stores it (story item + topic entries)."""
+    value = {
+        "slug": slug,
+        "title": f"Title of {slug}",
+        "summary": f"Summary of {slug}.",
+        "published_at": published_at,
+        "topics": ["ai"],
+        **fields,
+    }
+    item = story_item(
+        StoryIn.model_validate(value), source_key=f"incoming/{slug}.json", ingested_at=published_at
+    )
+    repository = StoryRepository(dynamodb, table)
+    result = repository.put_story(item)
+    repository.sync_topic_entries(item, known_empty=result.previous is None)
+    return item
+
+
+def titles(mail: dict[str, Any]) -> list[str]:
+    return re.findall(r"<h2><a [^>]*>(.*?)</a></h2>", mail["html"])
+
+
+def assert_accepted(reply: Reply) -> None:
+    assert reply.status == 202, reply.body
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.headers["cache-control"] == "no-store"
+    assert reply.json()["status"] == "accepted"
+
+
+def assert_problem(
+    reply: Reply, *, type_: str | None = None, errors_at: list[list[str]] | None = None
+) -> dict[str, Any]:
+    """A 400 RFC 9457 problem document with the request's id, never cached."""
+    assert reply.status == 400, reply.body
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.headers["cache-control"] == "no-store"
+    document: dict[str, Any] = reply.json()
+    assert set(document) == PROBLEM_FIELDS | ({"errors"} if errors_at is not None else set())
+    assert document["status"] == 400
+    assert document["request_id"] == reply.request_id
+    assert document["title"] and document["detail"]
+    if type_ is not None:
+        assert document["type"] == type_
+    if errors_at is not None:
+        assert [e["loc"] for e in document["errors"]] == errors_at
+    return document
+
+
+def count_calls(client: Any, service: str) -> list[str]:
+    """Record the operation names ``client`` sends from now on (a botocore hook)."""
+    calls: list[str] = []
+    client.meta.events.register(
+        f"before-call.{service}", lambda model, **_: calls.append(model.name)
+    )
+    return calls
+
+
+@pytest.fixture
+def output(
+    subscriptions_app: ModuleType,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[], str]:
+    """What the functions print from now on: Powertools' JSON log lines and EMF metrics.
+    (The functions' shared logger keeps the stdout of the moment it was made; it is made to
+    write to the stdout of the moment it logs, which capsys captures.)"""
+
+    class CurrentStdout:
+        def write(self, text: str) -> int:
+            return sys.stdout.write(text)
+
+        def flush(self) -> None:
+            sys.stdout.flush()
+
+    monkeypatch.setattr(subscriptions_app.logger.registered_handler, "stream", CurrentStdout())
+    capsys.readouterr()
+
+    def read() -> str:
+        captured = capsys.readouterr()
+        return captured.out + captured.err
+
+    return read
+
+
+# -- subscribe --------------------------------------------------------------------------------
+
+
+def test_subscribe_accepts_a_json_or_a_form_encoded_body(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes
+) -> None:
+    assert_accepted(api.subscribe("json.reader@example.com"))
+    assert_accepted(api.subscribe("form.reader@example.com", form=True))
+    assert_accepted(
+        api.subscribe(
+            body="email=charset.reader%40example.com",
+            content_type="application/x-www-form-urlencoded; charset=UTF-8",
+        )
+    )
+    assert_accepted(
+        api.subscribe(
+            body='{"email":"utf8.reader@example.com"}',
+            content_type="Application/JSON; charset=utf-8",
+        )
+    )
+    recipients = [mail["to"] for mail in mailbox.new()]
+    assert recipients == [
+        "json.reader@example.com",
+        "form.reader@example.com",
+        "charset.reader@example.com",
+        "utf8.reader@example.com",
+    ]
+    for address in recipients:
+        assert item_of(dynamodb, signing_key, address)["status"] == "pending"
+
+
+def test_subscribe_normalises_the_address_trimmed_with_its_domain_lower_cased(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes
+) -> None:
+    assert_accepted(api.subscribe("  Reader.One@Example.COM \n"))
+    mail = mailbox.one()
+    assert mail["to"] == "Reader.One@example.com"
+    item = item_of(dynamodb, signing_key, "Reader.One@example.com")
+    assert item is not None and item["email"] == "Reader.One@example.com"
+    # The same address spelt differently is the same subscriber (no second email)...
+    assert_accepted(api.subscribe("Reader.One@EXAMPLE.com"))
+    assert mailbox.new() == []
+    # ...but the local part is case-sensitive: another subscriber.
+    assert_accepted(api.subscribe("reader.one@example.com"))
+    assert mailbox.one()["to"] == "reader.one@example.com"
+    assert len(all_items(dynamodb)) == 2
+
+
+INVALID_ADDRESSES: list[object] = [
+    "",
+    "   ",
+    "not-an-address",
+    "reader@",
+    "@example.com",
+    "reader@example",
+    "reader@@example.com",
+    "two words@example.com",
+    "reader\n@example.com",
+    "reader@example.com\r\nBcc: victim@example.com",
+    "Reader <reader@example.com>",
+    "l" * 65 + "@example.com",
+    "reader@" + "d" * 63 + "." + "d" * 63 + "." + "d" * 63 + "." + "d" * 57 + ".com",  # 255
+    None,
+    42,
+    ["reader@example.com"],
+    {"address": "reader@example.com"},
+]
+
+
+def test_subscribe_rejects_an_invalid_address_with_a_problem_at_body_email(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any
+) -> None:
+    for value in INVALID_ADDRESSES:
+        for form in (False, True) if isinstance(value, str) else (False,):
+            reply = api.subscribe(value, form=form)
+            document = assert_problem(reply, errors_at=[["body", "email"]])
+            assert document["type"] == "https://signal-noise.example/problems/invalid-parameters"
+            local = value.strip().partition("@")[0] if isinstance(value, str) else ""
+            if len(local) > 3:
+                assert local not in reply.body, value  # the answer does not repeat the address
+    assert mailbox.new() == []
+    assert all_items(dynamodb) == []
+
+
+def test_subscribe_rejects_a_form_without_exactly_one_address(
+    api: Subscriptions, mailbox: Mailbox
+) -> None:
+    for body in ("", "email=", "email=a%40example.com&email=b%40example.com", "mail=a%40b.co"):
+        reply = api.subscribe(body=body, content_type="application/x-www-form-urlencoded")
+        assert_problem(reply, errors_at=[["body", "email"]])
+    assert mailbox.new() == []
+
+
+def test_subscribe_rejects_bodies_it_cannot_read(api: Subscriptions, mailbox: Mailbox) -> None:
+    assert_problem(
+        api.subscribe(body="{not json", content_type="application/json"), errors_at=[["body"]]
+    )
+    assert_problem(
+        api.subscribe(body="email=a@example.com", content_type="text/plain"),
+        errors_at=[["header", "content-type"]],
+    )
+    big = json.dumps({"email": "reader@example.com", "padding": "x" * 5000})
+    assert_problem(api.subscribe(body=big), errors_at=[["body"]])
+    assert mailbox.new() == []
+
+
+def test_subscribe_answers_the_same_for_new_pending_and_confirmed_addresses(
+    api: Subscriptions, mailbox: Mailbox, clock: Clock
+) -> None:
+    join(api, mailbox, "confirmed@example.com")
+    assert_accepted(api.subscribe("pending@example.com"))
+    mailbox.new()
+
+    def visible(reply: Reply) -> tuple[int, str, bool, dict[str, list[str]]]:
+        """Everything the client sees but the request id."""
+        raw = reply.raw
+        headers = {
+            name: values
+            for name, values in raw["multiValueHeaders"].items()
+            if "request" not in name.lower() and "trace" not in name.lower()
+        }
+        assert reply.request_id not in json.dumps(headers) + raw["body"]
+        return raw["statusCode"], raw["body"], raw["isBase64Encoded"], dict(headers)
+
+    clients = {  # a program (fetch, JSON) and a plain HTML form in a browser
+        "program": ({"Origin": ORIGIN}, False, "application/json"),
+        "form": ({"Accept": "text/html,*/*;q=0.8"}, True, "text/html; charset=utf-8"),
+    }
+    for client, (headers, form, content_type) in clients.items():
+        clock.advance(60)
+        answers = {
+            kind: visible(api.subscribe(address, form=form, headers=headers))
+            for kind, address in (
+                ("new", f"new.{client}@example.com"),
+                ("pending", "pending@example.com"),
+                ("confirmed", "confirmed@example.com"),
+            )
+        }
+        assert [m["to"] for m in mailbox.new()] == [f"new.{client}@example.com"]
+        assert answers["new"] == answers["pending"] == answers["confirmed"], client
+        status, body, _, sent_headers = answers["new"]
+        assert status == 202
+        assert sent_headers["Content-Type"] == [content_type]
+        assert sent_headers["Cache-Control"] == ["no-store"]
+        if form:
+            assert body.startswith("<!doctype html>") and "Check your inbox" in body
+        else:
+            assert sent_headers["Access-Control-Allow-Origin"] == ["*"]
+
+
+def test_subscribe_sends_at_most_one_confirmation_per_address_per_ten_minutes(
+    api: Subscriptions, mailbox: Mailbox, clock: Clock, dynamodb: Any, signing_key: bytes
+) -> None:
+    address = "cooldown@example.com"
+    assert_accepted(api.subscribe(address))
+    first = mailbox.one()
+    stored = item_of(dynamodb, signing_key, address)
+    start = clock.now
+    for seconds in (1, 60, 599):  # more requests are accepted and do nothing
+        clock.now = start + seconds
+        assert_accepted(api.subscribe(address))
+        assert mailbox.new() == []
+        assert item_of(dynamodb, signing_key, address) == stored
+    clock.now = start + 600  # 10 minutes after the first
+    assert_accepted(api.subscribe(address))
+    second = mailbox.one()
+    assert item_of(dynamodb, signing_key, address)["confirmation_sent_at"] == clock.now
+    assert_accepted(api.subscribe(address))
+    assert mailbox.new() == []
+    # Both links work (each for 48 hours).
+    first_link = link(first, "/subscriptions/confirm")
+    second_link = link(second, "/subscriptions/confirm")
+    assert first_link != second_link
+    assert api.follow(first_link).status == 200
+    assert api.follow(second_link).status == 200
+
+
+def test_confirmed_addresses_get_no_email(
+    api: Subscriptions, mailbox: Mailbox, clock: Clock, dynamodb: Any, signing_key: bytes
+) -> None:
+    join(api, mailbox, "member@example.com")
+    before = item_of(dynamodb, signing_key, "member@example.com")
+    for _ in range(3):
+        clock.advance(DAY)  # long past any cooldown
+        assert_accepted(api.subscribe("member@example.com"))
+    assert mailbox.new() == []
+    assert item_of(dynamodb, signing_key, "member@example.com") == before
+
+
+def test_subscribe_preflight_lets_a_browser_post_json(api: Subscriptions) -> None:
+    event = apigw_event(
+        "OPTIONS",
+        "/subscriptions",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    reply = api.send(event)
+    assert reply.status == 204
+    assert "POST" in reply.headers["access-control-allow-methods"]
+    assert "content-type" in reply.headers["access-control-allow-headers"].lower()
+
+
+# -- confirm and unsubscribe ------------------------------------------------------------------
+
+
+def test_the_confirm_link_confirms_the_subscription(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes
+) -> None:
+    assert_accepted(api.subscribe("confirm.me@example.com"))
+    url = link(mailbox.one(), "/subscriptions/confirm")
+    assert url.startswith(f"{BASE_URL}/subscriptions/confirm?token=confirm.")
+    reply = api.follow(url)
+    assert reply.status == 200, reply.body
+    assert reply.json() == {
+        "status": "confirmed",
+        "detail": "SIGNAL/NOISE will arrive in your inbox daily.",
+    }
+    assert reply.headers["cache-control"] == "no-store"
+    assert item_of(dynamodb, signing_key, "confirm.me@example.com")["status"] == "confirmed"
+    assert api.follow(url).status == 200  # opening it again is fine
+    assert mailbox.new() == []
+
+
+def test_the_unsubscribe_link_ends_the_subscription(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    join(api, mailbox, "leaver@example.com")
+    token = issue_token(
+        signing_key, "unsubscribe", address_id(signing_key, "leaver@example.com"), int(clock.now)
+    )
+    reply = api.unsubscribe(token)
+    assert reply.status == 200, reply.body
+    assert reply.json() == {
+        "status": "unsubscribed",
+        "detail": "You will not get SIGNAL/NOISE emails any more.",
+    }
+    assert item_of(dynamodb, signing_key, "leaver@example.com")["status"] == "unsubscribed"
+    assert api.unsubscribe(token).status == 200  # idempotent
+    assert mailbox.new() == []
+
+
+def test_one_click_unsubscribe_ends_the_subscription(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    join(api, mailbox, "one.click@example.com")
+    ident = address_id(signing_key, "one.click@example.com")
+    reply = api.one_click(
+        issue_token(signing_key, "unsubscribe", ident, int(clock.now)), accept=None
+    )
+    assert reply.status == 200, reply.body
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert item_of(dynamodb, signing_key, "one.click@example.com")["status"] == "unsubscribed"
+
+
+def test_unsubscribe_tokens_never_expire(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    join(api, mailbox, "patient@example.com")
+    ident = address_id(signing_key, "patient@example.com")
+    token = issue_token(signing_key, "unsubscribe", ident, int(clock.now))
+    clock.advance(10 * 365 * DAY)
+    assert api.unsubscribe(token).status == 200
+    assert item_of(dynamodb, signing_key, "patient@example.com")["status"] == "unsubscribed"
+
+
+def test_confirm_links_expire_after_48_hours(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    assert_accepted(api.subscribe("slow@example.com"))
+    slow = link(mailbox.one(), "/subscriptions/confirm")
+    clock.advance(1)
+    assert_accepted(api.subscribe("quick@example.com"))
+    quick = link(mailbox.one(), "/subscriptions/confirm")
+    clock.advance(48 * HOUR)  # "slow" is 48 h + 1 s old, "quick" exactly 48 h
+    document = assert_problem(api.follow(slow), type_=INVALID_LINK)
+    assert "expired" in document["detail"]
+    assert item_of(dynamodb, signing_key, "slow@example.com")["status"] == "pending"
+    assert api.follow(quick).status == 200
+
+
+@pytest.fixture
+def tokens(
+    api: Subscriptions, mailbox: Mailbox, signing_key: bytes, clock: Clock
+) -> dict[str, str]:
+    """Genuine tokens of a pending ("me") and a confirmed ("other") subscriber."""
+    join(api, mailbox, "other@example.com")
+    assert_accepted(api.subscribe("me@example.com"))
+    confirm = token_of(link(mailbox.one(), "/subscriptions/confirm"))
+    now = int(clock.now)
+    me, other = (address_id(signing_key, a) for a in ("me@example.com", "other@example.com"))
+    return {
+        "confirm": confirm,
+        "unsubscribe": issue_token(signing_key, "unsubscribe", me, now),
+        "me": me,
+        "other": other,
+        "unsubscribe_other": issue_token(signing_key, "unsubscribe", other, now),
+    }
+
+
+def _flip(text: str, index: int, alphabet: str = "0123456789abcdef") -> str:
+    return text[:index] + next(c for c in alphabet if c != text[index]) + text[index + 1 :]
+
+
+def _tamper(token: str, part: int) -> str:
+    parts = token.split(".")
+    parts[part] = _flip(parts[part], 7, "0123456789abcdef" if part == 1 else "ABCDEFGHabcdefgh")
+    return ".".join(parts)
+
+
+BAD_TOKENS: dict[str, Callable[[dict[str, str]], tuple[str, str | list[str] | None]]] = {
+    "confirm: mac flipped": lambda t: ("confirm", _tamper(t["confirm"], 3)),
+    "confirm: id flipped": lambda t: ("confirm", _tamper(t["confirm"], 1)),
+    "confirm: another address": lambda t: ("confirm", t["confirm"].replace(t["me"], t["other"])),
+    "confirm: an unsubscribe token": lambda t: ("confirm", t["unsubscribe"]),
+    "confirm: missing": lambda t: ("confirm", None),
+    "confirm: empty": lambda t: ("confirm", ""),
+    "confirm: repeated": lambda t: ("confirm", [t["confirm"], t["confirm"]]),
+    "confirm: bogus": lambda t: ("confirm", "bogus"),
+    "unsubscribe: mac flipped": lambda t: ("unsubscribe", _tamper(t["unsubscribe_other"], 3)),
+    "unsubscribe: id flipped": lambda t: ("unsubscribe", _tamper(t["unsubscribe_other"], 1)),
+    "unsubscribe: another address": lambda t: (
+        "unsubscribe",
+        t["unsubscribe"].replace(t["me"], t["other"]),
+    ),
+    "unsubscribe: a confirm token": lambda t: ("unsubscribe", t["confirm"]),
+    "unsubscribe: missing": lambda t: ("unsubscribe", None),
+    "unsubscribe: repeated": lambda t: ("unsubscribe", [t["unsubscribe"]] * 2),
+    "one-click: mac flipped": lambda t: ("one-click", _tamper(t["unsubscribe_other"], 3)),
+    "one-click: a confirm token": lambda t: ("one-click", t["confirm"]),
+    "one-click: missing": lambda t: ("one-click", None),
+}
+
+
+def test_invalid_tokens_get_a_problem_document_and_change_nothing(
+    api: Subscriptions, tokens: dict[str, str], dynamodb: Any
+) -> None:
+    before = all_items(dynamodb)
+    send = {"confirm": api.confirm, "unsubscribe": api.unsubscribe, "one-click": api.one_click}
+    for case, make in BAD_TOKENS.items():
+        endpoint, token = make(tokens)
+        for accept in ("application/json", "text/html"):
+            reply = send[endpoint](token, accept=accept)
+            errors_at = [["query", "token"]] if token is None or isinstance(token, list) else None
+            try:
+                assert_problem(reply, type_=INVALID_LINK, errors_at=errors_at)
+            except AssertionError as exc:
+                raise AssertionError(f"{case} (Accept: {accept}): {exc}") from None
+    assert all_items(dynamodb) == before
+
+
+def test_a_genuine_confirm_token_for_an_unknown_address_is_refused(
+    api: Subscriptions, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    ident = address_id(signing_key, "never.subscribed@example.com")
+    reply = api.confirm(issue_token(signing_key, "confirm", ident, int(clock.now)))
+    assert_problem(reply, type_=INVALID_LINK)
+    # Unsubscribing an unknown address answers as usual and creates nothing.
+    assert (
+        api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now))).status
+        == 200
+    )
+    assert all_items(dynamodb) == []
+
+
+def test_a_confirm_link_no_longer_confirms_once_unsubscribed(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    assert_accepted(api.subscribe("changed.mind@example.com"))
+    url = link(mailbox.one(), "/subscriptions/confirm")
+    ident = address_id(signing_key, "changed.mind@example.com")
+    api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now)))
+    assert_problem(api.follow(url), type_=INVALID_LINK)
+    assert item_of(dynamodb, signing_key, "changed.mind@example.com")["status"] == "unsubscribed"
+
+
+BROWSER_ACCEPTS = [
+    None,
+    "text/html",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "*/*",
+    "application/json, text/html",
+]
+
+
+def test_confirm_and_unsubscribe_answer_a_person_with_an_html_page(
+    api: Subscriptions, mailbox: Mailbox, signing_key: bytes, clock: Clock
+) -> None:
+    assert_accepted(api.subscribe("person@example.com"))
+    url = link(mailbox.one(), "/subscriptions/confirm")
+    ident = address_id(signing_key, "person@example.com")
+    token = issue_token(signing_key, "unsubscribe", ident, int(clock.now))
+    for accept in BROWSER_ACCEPTS:
+        confirmed = api.follow(url, accept=accept)
+        left = api.unsubscribe(token, accept=accept)
+        for reply, heading in (
+            (confirmed, "You&#x27;re subscribed"),
+            (left, "You&#x27;re unsubscribed"),
+        ):
+            assert reply.status == 200, (accept, reply.body)
+            assert reply.headers["content-type"] == "text/html; charset=utf-8", accept
+            assert reply.headers["cache-control"] == "no-store"
+            assert reply.body.startswith("<!doctype html>")
+            assert f"<h1>{heading}</h1>" in reply.body  # escaped
+            assert f"<title>{heading} · SIGNAL/NOISE</title>" in reply.body
+            assert "'" not in re.sub(r"<[^>]*>", "", reply.body)
+        api.subscribe("person@example.com")  # pending again (no email: the cooldown)
+        clock.advance(3600)
+        assert_accepted(api.subscribe("person@example.com"))
+        url = link(mailbox.one(), "/subscriptions/confirm")
+
+
+def test_confirm_and_unsubscribe_answer_json_when_the_client_asks(
+    api: Subscriptions, mailbox: Mailbox, signing_key: bytes, clock: Clock
+) -> None:
+    assert_accepted(api.subscribe("client@example.com"))
+    confirmed = api.follow(link(mailbox.one(), "/subscriptions/confirm"), accept="application/json")
+    ident = address_id(signing_key, "client@example.com")
+    token = issue_token(signing_key, "unsubscribe", ident, int(clock.now))
+    left = api.one_click(token, accept="application/json;q=1.0")
+    assert confirmed.headers["content-type"] == left.headers["content-type"] == "application/json"
+    assert confirmed.json()["status"] == "confirmed"
+    assert left.json()["status"] == "unsubscribed"
+
+
+# -- storage ----------------------------------------------------------------------------------
+
+
+def test_pending_subscribers_are_stored_with_a_seven_day_ttl(
+    api: Subscriptions, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    assert_accepted(api.subscribe("Pending.Reader@Example.com"))
+    (item,) = all_items(dynamodb)
+    assert item["id"] == sub_id(signing_key, "Pending.Reader@example.com")
+    assert "pending" not in item["id"].lower() and "reader" not in item["id"].lower()
+    assert item["email"] == "Pending.Reader@example.com"
+    assert item["status"] == "pending"
+    assert item["created_at"] == item["updated_at"] == clock.iso()
+    assert item["confirmation_sent_at"] == int(clock.now)
+    assert item["expires_at"] == int(clock.now) + PENDING_TTL_SECONDS == int(clock.now) + 7 * DAY
+    assert "list_pk" not in item
+    assert confirmed_ids(dynamodb) == set()
+    ttl = dynamodb.describe_time_to_live(TableName=SUBSCRIBERS)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+
+
+def test_confirming_removes_the_ttl_and_lists_the_subscriber_in_the_confirmed_index(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    assert_accepted(api.subscribe("joiner@example.com"))
+    created = clock.iso()
+    clock.advance(HOUR)
+    assert api.follow(link(mailbox.one(), "/subscriptions/confirm")).status == 200
+    item = item_of(dynamodb, signing_key, "joiner@example.com")
+    assert item["status"] == "confirmed"
+    assert "expires_at" not in item
+    assert item["created_at"] == created
+    assert item["confirmed_at"] == item["updated_at"] == item["digest_through"] == clock.iso()
+    assert item["list_pk"] == "confirmed"
+    assert confirmed_ids(dynamodb) == {sub_id(signing_key, "joiner@example.com")}
+
+
+def test_unsubscribed_subscribers_leave_the_confirmed_index(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    join(api, mailbox, "stays@example.com")
+    join(api, mailbox, "goes@example.com")
+    clock.advance(HOUR)
+    ident = address_id(signing_key, "goes@example.com")
+    assert (
+        api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now))).status
+        == 200
+    )
+    item = item_of(dynamodb, signing_key, "goes@example.com")
+    assert item["status"] == "unsubscribed"
+    assert item["unsubscribed_at"] == item["updated_at"] == clock.iso()
+    assert "list_pk" not in item and "expires_at" not in item
+    assert confirmed_ids(dynamodb) == {sub_id(signing_key, "stays@example.com")}
+
+
+def test_an_unsubscribed_address_can_subscribe_again(
+    api: Subscriptions, mailbox: Mailbox, dynamodb: Any, signing_key: bytes, clock: Clock
+) -> None:
+    join(api, mailbox, "returning@example.com")
+    ident = address_id(signing_key, "returning@example.com")
+    api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now)))
+    clock.advance(DAY)
+    assert_accepted(api.subscribe("returning@example.com"))
+    url = link(mailbox.one(), "/subscriptions/confirm")  # a new confirmation
+    item = item_of(dynamodb, signing_key, "returning@example.com")
+    assert item["status"] == "pending"
+    assert item["expires_at"] == int(clock.now) + PENDING_TTL_SECONDS
+    assert item["confirmation_sent_at"] == int(clock.now)
+    assert confirmed_ids(dynamodb) == set()
+    assert api.follow(url).status == 200
+    assert item_of(dynamodb, signing_key, "returning@example.com")["status"] == "confirmed"
+    assert confirmed_ids(dynamodb) == {f"sub#{ident}"}
+
+
+def test_subscribe_makes_only_key_lookups_and_writes(
+    api: Subscriptions, mailbox: Mailbox, subscriptions_app: ModuleType, clock: Clock
+) -> None:
+    calls = count_calls(subscriptions_app.newsletter.subscribers._client, "dynamodb")
+    key_reads = count_calls(subscriptions_app.newsletter.key._ssm, "ssm")
+    assert_accepted(api.subscribe("counted@example.com"))  # new
+    assert calls == ["PutItem"]
+    del calls[:]
+    assert_accepted(api.subscribe("counted@example.com"))  # pending, within the cooldown
+    assert calls == ["PutItem", "UpdateItem"]
+    del calls[:]
+    assert api.follow(link(mailbox.new()[0], "/subscriptions/confirm")).status == 200
+    assert calls == ["UpdateItem"]
+    del calls[:]
+    clock.advance(HOUR)
+    assert_accepted(api.subscribe("counted@example.com"))  # confirmed
+    assert calls == ["PutItem", "UpdateItem"]
+    assert key_reads == ["GetParameter"]  # once per container
+
+
+# -- privacy ------------------------------------------------------------------------------------
+
+
+def test_no_response_log_line_or_metric_contains_an_email_address(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    dynamodb: Any,
+    stories_table: str,
+    clock: Clock,
+    output: Callable[[], str],
+) -> None:
+    address, local = "Zq7.Private+News@Example.org", "Zq7.Private+News"
+    api.subscribe(f"  {address} ", form=True)
+    api.subscribe(address)  # within the cooldown
+    api.subscribe("Zq7.Private+News@@example.org")  # invalid
+    api.subscribe("zq7mangled<@example.org")  # invalid
+    api.follow(link(mailbox.one(), "/subscriptions/confirm"))
+    api.subscribe(address)  # confirmed
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "private-story", clock.iso())
+    clock.advance(HOUR)
+    assert run_digest(digest_app)["sent"] == 1
+    digest = mailbox.one()
+    unsubscribe = link(digest, "/subscriptions/unsubscribe")
+    api.follow(unsubscribe, method="POST")
+    api.follow(unsubscribe)
+    clock.advance(DAY)
+    publish(dynamodb, stories_table, "another-story", clock.iso())
+    assert run_digest(digest_app)["sent"] == 0
+    printed = output()
+    for message in ("subscription requested", "subscription confirmed", "unsubscribed"):
+        assert f'"message":"{message}"' in printed  # the log lines were captured
+    assert '"message":"digest finished"' in printed and '"digest_sent":[1.0]' in printed
+    seen = printed + "".join(r.body + json.dumps(r.headers) for r in api.replies)
+    for secret in (address, local, "zq7mangled", "zq7.private"):
+        assert secret.lower() not in seen.lower()
+        assert secret.lower() not in seen.lower().replace("%40", "@").replace("%2b", "+")
+    ident = address_id(digest_app.newsletter.key.value, "Zq7.Private+News@example.org")
+    assert f'"address":"{ident}"' in printed  # logs name the address by its keyed id
+
+
+def test_no_log_line_contains_the_address_when_ses_refuses_the_confirmation(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    subscriptions_app: ModuleType,
+    output: Callable[[], str],
+) -> None:
+    address = "Unverified.Recipient@example.net"
+
+    def sandboxed(**_: Any) -> None:  # what SES says in its sandbox
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "MessageRejected",
+                    "Message": "Email address is not verified. The following identities failed "
+                    f"the check in region US-EAST-1: {address}",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "SendRawEmail",
+        )
+
+    ses = subscriptions_app.newsletter.mailer._ses
+    ses.meta.events.register("before-call.ses.SendRawEmail", sandboxed)
+    try:
+        reply = api.subscribe(address)
+    finally:
+        ses.meta.events.unregister("before-call.ses.SendRawEmail", sandboxed)
+    assert reply.status == 500
+    assert reply.json()["status"] == 500
+    printed = output()
+    assert "MessageRejected" in printed  # the failure is logged...
+    assert "unverified.recipient" not in (printed + reply.body).lower()  # ...without the address
+    assert mailbox.new() == []
+
+
+# -- digest -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def readers(api: Subscriptions, mailbox: Mailbox, clock: Clock) -> list[str]:
+    """Three confirmed subscribers (at 06:00), one pending and one unsubscribed."""
+    confirmed = ["ada@example.com", "grace@example.com", "linus@example.com"]
+    for address in confirmed:
+        join(api, mailbox, address)
+    assert_accepted(api.subscribe("pending@example.com"))
+    mailbox.new()
+    join(api, mailbox, "gone@example.com")
+    return confirmed
+
+
+def unsubscribe_gone(api: Subscriptions, signing_key: bytes, clock: Clock) -> None:
+    ident = address_id(signing_key, "gone@example.com")
+    assert (
+        api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now))).status
+        == 200
+    )
+
+
+def test_the_digest_sends_each_confirmed_subscriber_the_stories_since_their_previous_digest(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    readers: list[str],
+    dynamodb: Any,
+    stories_table: str,
+    signing_key: bytes,
+    clock: Clock,
+) -> None:
+    unsubscribe_gone(api, signing_key, clock)
+    publish(dynamodb, stories_table, "before-anyone", clock.iso(-DAY))
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "morning", clock.iso())
+    publish(dynamodb, stories_table, "draft", clock.iso(), status="draft")
+    clock.advance(HOUR)
+    join(api, mailbox, "late@example.com")  # confirmed after "morning"
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "noon", clock.iso())
+    clock.advance(HOUR)
+
+    result = run_digest(digest_app)
+    assert result == {"stories": 3, "sent": 4, "skipped": 0, "failed": 0}
+    mails = {mail["to"]: mail for mail in mailbox.new()}
+    assert set(mails) == {*readers, "late@example.com"}  # not pending@, not gone@
+    for address in readers:
+        assert titles(mails[address]) == ["Title of noon", "Title of morning"]  # newest first
+    assert titles(mails["late@example.com"]) == ["Title of noon"]
+
+    clock.advance(DAY)  # the next day: only what is new since
+    publish(dynamodb, stories_table, "tomorrow", clock.iso(-HOUR))
+    result = run_digest(digest_app)
+    assert result == {"stories": 4, "sent": 4, "skipped": 0, "failed": 0}
+    assert {tuple(titles(m)) for m in mailbox.new()} == {("Title of tomorrow",)}
+    for address in readers:
+        item = item_of(dynamodb, signing_key, address)
+        assert item["last_digest_on"] == clock.day
+        assert item["digest_through"] == clock.iso(-HOUR)
+
+
+def test_the_digest_email_has_text_and_html_parts_with_the_stories_and_the_unsubscribe_headers(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    dynamodb: Any,
+    stories_table: str,
+    clock: Clock,
+) -> None:
+    join(api, mailbox, "reader@example.com")
+    clock.advance(HOUR)
+    first = publish(
+        dynamodb,
+        stories_table,
+        "rates-held",
+        clock.iso(),
+        title="Rates held steady",
+        summary="The central bank kept its rate unchanged. " * 12,
+    )
+    clock.advance(HOUR)
+    second = publish(dynamodb, stories_table, "chips-rally", clock.iso(), title="Chips rally")
+    clock.advance(HOUR)
+    assert run_digest(digest_app)["sent"] == 1
+    mail = mailbox.one()
+    assert mail["to"] == "reader@example.com"
+    assert mail["from"] == SENDER
+    assert mail["subject"] == f"SIGNAL/NOISE {clock.day}: 2 new stories"
+    assert mail["headers"]["Content-Type"].startswith("multipart/alternative")
+    text, html = mail["text"], mail["html"]
+    for story in (second, first):  # newest first
+        published = datetime.fromisoformat(story["published_at"].replace("Z", "+00:00"))
+        date = f"{published:%b} {published.day}, {published.year}"
+        story_link = STORY_URL.format(slug=story["slug"])
+        assert f"{story['title']}\n{date}\n{story['excerpt']}\n{story_link}\n" in text
+        assert f'<h2><a href="{story_link}">{story["title"]}</a></h2>' in html
+        assert f"<small>{date}</small>" in html and f"<p>{story['excerpt']}</p>" in html
+    assert first["excerpt"].endswith("…") and len(first["excerpt"]) <= 280
+    assert text.index("Chips rally") < text.index("Rates held steady")
+    unsubscribe = link(mail, "/subscriptions/unsubscribe")
+    assert unsubscribe.startswith(f"{BASE_URL}/subscriptions/unsubscribe?token=unsubscribe.")
+    assert f'href="{unsubscribe}">Unsubscribe</a>' in html
+    # RFC 2369 / RFC 8058 headers, literally on the wire (never RFC 2047-encoded).
+    wire_headers = ses_raw_messages()[-1].split("\n\n", 1)[0].splitlines()
+    assert f"List-Unsubscribe: <{unsubscribe}>" in wire_headers
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in wire_headers
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_digest_unsubscribe_link_works(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    dynamodb: Any,
+    stories_table: str,
+    signing_key: bytes,
+    clock: Clock,
+    method: str,
+) -> None:
+    join(api, mailbox, "reader@example.com")
+    join(api, mailbox, "stays@example.com")
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "first", clock.iso())
+    clock.advance(HOUR)
+    run_digest(digest_app)
+    mail = next(m for m in mailbox.new() if m["to"] == "reader@example.com")
+    if method == "POST":  # what a mail client does with the headers
+        url = mail["headers"]["List-Unsubscribe"].strip("<>")
+        assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    else:  # a person opening the link
+        url = link(mail, "/subscriptions/unsubscribe")
+    reply = api.follow(url, method=method, accept="text/html")
+    assert reply.status == 200
+    assert "You&#x27;re unsubscribed" in reply.body
+    assert item_of(dynamodb, signing_key, "reader@example.com")["status"] == "unsubscribed"
+    clock.advance(DAY)
+    publish(dynamodb, stories_table, "second", clock.iso())
+    assert run_digest(digest_app)["sent"] == 1
+    assert [m["to"] for m in mailbox.new()] == ["stays@example.com"]
+
+
+def test_no_new_stories_no_email(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    readers: list[str],
+    dynamodb: Any,
+    stories_table: str,
+    clock: Clock,
+) -> None:
+    clock.advance(HOUR)
+    assert run_digest(digest_app) == {"stories": 0, "sent": 0, "skipped": 0, "failed": 0}
+    publish(dynamodb, stories_table, "old-news", clock.iso(-2 * HOUR))  # before they confirmed
+    publish(dynamodb, stories_table, "ancient", clock.iso(-8 * DAY))  # older than a week
+    assert run_digest(digest_app) == {
+        "stories": 1,
+        "sent": 0,
+        "skipped": len(readers) + 1,  # + gone@, still confirmed
+        "failed": 0,
+    }
+    assert mailbox.new() == []
+
+
+def test_the_digest_is_sent_at_most_once_a_day(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    readers: list[str],
+    dynamodb: Any,
+    stories_table: str,
+    signing_key: bytes,
+    clock: Clock,
+) -> None:
+    unsubscribe_gone(api, signing_key, clock)
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "first", clock.iso())
+    clock.advance(HOUR)
+    assert run_digest(digest_app)["sent"] == 3
+    assert len(mailbox.new()) == 3
+    assert run_digest(digest_app) == {"stories": 1, "sent": 0, "skipped": 3, "failed": 0}
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "same-day", clock.iso())  # a new story, the same day
+    clock.advance(8 * HOUR)
+    assert run_digest(digest_app) == {"stories": 2, "sent": 0, "skipped": 3, "failed": 0}
+    assert mailbox.new() == []
+    clock.advance(10 * HOUR)  # the next day
+    assert run_digest(digest_app)["sent"] == 3
+    assert {tuple(titles(m)) for m in mailbox.new()} == {("Title of same-day",)}
+
+
+def test_a_failed_send_does_not_stop_the_others_and_is_retried_by_the_next_run(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    readers: list[str],
+    dynamodb: Any,
+    stories_table: str,
+    signing_key: bytes,
+    clock: Clock,
+    output: Callable[[], str],
+) -> None:
+    unsubscribe_gone(api, signing_key, clock)
+    unlucky = "grace@example.com"
+    before = item_of(dynamodb, signing_key, unlucky)
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "news", clock.iso())
+    clock.advance(HOUR)
+    attempts: list[str] = []
+
+    def refuse_one(params: dict[str, Any], **_: Any) -> None:
+        raw = base64.b64decode(params["body"]["RawMessage.Data"])
+        to = str(email.message_from_bytes(raw, policy=email.policy.default)["To"])
+        attempts.append(to)
+        if to == unlucky:
+            raise ClientError(
+                {"Error": {"Code": "MessageRejected", "Message": "Address blacklisted."}},
+                "SendRawEmail",
+            )
+
+    ses = digest_app.newsletter.mailer._ses
+    ses.meta.events.register("before-call.ses.SendRawEmail", refuse_one)
+    try:
+        output()
+        result = run_digest(digest_app)
+        logged = output()
+    finally:
+        ses.meta.events.unregister("before-call.ses.SendRawEmail", refuse_one)
+    assert result == {"stories": 1, "sent": 2, "skipped": 0, "failed": 1}
+    assert sorted(attempts) == sorted(readers)  # the ones after the failure were still sent
+    assert sorted(m["to"] for m in mailbox.new()) == ["ada@example.com", "linus@example.com"]
+    failed = item_of(dynamodb, signing_key, unlucky)
+    assert "last_digest_on" not in failed  # released: the next run retries it
+    assert failed["digest_through"] == before["digest_through"]
+    for address in ("ada@example.com", "linus@example.com"):
+        assert item_of(dynamodb, signing_key, address)["last_digest_on"] == clock.day
+    warning = next(json.loads(line) for line in logged.splitlines() if "digest send failed" in line)
+    assert warning["level"] == "WARNING"
+    assert warning["subscriber"] == address_id(signing_key, unlucky)
+    assert warning["error"] == "ClientError"
+    assert "grace" not in logged
+
+    clock.advance(HOUR)  # the next run, the same day: exactly the one that failed
+    assert run_digest(digest_app) == {"stories": 1, "sent": 1, "skipped": 2, "failed": 0}
+    retried = mailbox.one()
+    assert retried["to"] == unlucky and titles(retried) == ["Title of news"]
+    assert run_digest(digest_app)["sent"] == 0
+
+
+def test_the_digest_escapes_markup_in_story_titles(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    dynamodb: Any,
+    stories_table: str,
+    clock: Clock,
+) -> None:
+    join(api, mailbox, "reader@example.com")
+    clock.advance(HOUR)
+    title = 'Chips <b>surge</b> & <script>alert(1)</script> "quoted"'
+    summary = "Markets <i>rallied</i> <img src=x onerror=alert(2)> today."
+    publish(dynamodb, stories_table, "markup", clock.iso(), title=title, summary=summary)
+    clock.advance(HOUR)
+    run_digest(digest_app)
+    mail = mailbox.one()
+    assert (
+        "Chips &lt;b&gt;surge&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt; "
+        "&quot;quoted&quot;" in mail["html"]
+    )
+    assert (
+        "Markets &lt;i&gt;rallied&lt;/i&gt; &lt;img src=x onerror=alert(2)&gt; today."
+        in mail["html"]
+    )
+    for tag in ("<script", "<b>", "<i>", "<img"):
+        assert tag not in mail["html"]
+    assert title in mail["text"] and summary in mail["text"]
+
+
+def test_the_digest_reads_one_feed_page_and_the_confirmed_index(
+    digest_app: ModuleType,
+    readers: list[str],
+    dynamodb: Any,
+    stories_table: str,
+    clock: Clock,
+) -> None:
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "counted", clock.iso())
+    clock.advance(HOUR)
+    calls = count_calls(digest_app._dynamodb, "dynamodb")
+    assert run_digest(digest_app)["sent"] == 4
+    assert sorted(calls) == ["Query", "Query", *["UpdateItem"] * 4]
+
+
+# -- events/ --------------------------------------------------------------------------------
+
+
+def test_the_newsletter_events_get_their_expected_answers(
+    api: Subscriptions, mailbox: Mailbox, digest_app: ModuleType
+) -> None:
+    def event(name: str) -> dict[str, Any]:
+        return json.loads((ROOT / "events" / name).read_text())
+
+    subscribe = api.send(event("api-subscribe.json"))
+    assert_accepted(subscribe)
+    assert mailbox.one()["to"] == "reader@example.com"
+    assert_problem(api.send(event("api-subscribe-invalid.json")), errors_at=[["body", "email"]])
+    assert_problem(api.send(event("api-confirm-invalid.json")), type_=INVALID_LINK)
+    result = digest_app.handler(event("schedule-digest.json"), LambdaContext())
+    assert result == {"stories": 0, "sent": 0, "skipped": 0, "failed": 0}
+
+
+# -- the local stack ------------------------------------------------------------------------------
+
+
+def _http(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers.items()), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers.items()), error.read()
+
+
+@pytest.fixture
+def local_stack() -> Iterator[Any]:
+    saved = dict(os.environ)
+    aws.client.cache_clear()
+    stack = start_stack(port=0, api_containers=1)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        aws.client.cache_clear()
+
+
+def test_the_newsletter_through_the_local_stack(local_stack: Any) -> None:
+    api_url = local_stack.api_url
+    status, _, body = _http(
+        api_url + "/subscriptions",
+        method="POST",
+        body=json.dumps({"email": " Stack.Reader@Example.ORG "}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert status == 202, body
+
+    def emails() -> list[dict[str, Any]]:
+        status, _, body = _http(api_url + "/_local/emails")
+        assert status == 200
+        return list(json.loads(body))
+
+    (confirmation,) = emails()
+    assert confirmation["to"] == "Stack.Reader@example.org"
+    confirm_url = next(u for u in confirmation["links"] if "/subscriptions/confirm?" in u)
+    assert confirm_url.startswith(api_url + "/subscriptions/confirm?token=")
+    status, headers, body = _http(confirm_url)
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"You&#x27;re subscribed" in body
+
+    # A story published a moment after the confirmation, uploaded like an editor does.
+    published = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    story = {
+        "slug": "stack-digest-story",
+        "title": "The stack <digest> story",
+        "summary": "Uploaded to incoming/ and mailed by the digest.",
+        "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "topics": ["ai"],
+    }
+    key = "incoming/newsletter/stack-digest-story.json"
+    s3 = local_stack.backend.client("s3")
+    s3.put_object(Bucket=local_stack.backend.bucket, Key=key, Body=json.dumps(story).encode())
+    receipt = local_stack.wait_for_receipt(key, timeout=30)
+    assert receipt["status"] == "ok", receipt
+
+    status, _, body = _http(api_url + "/_local/digest", method="POST")
+    assert status == 200
+    assert json.loads(body) == {"stories": 1, "sent": 1, "skipped": 0, "failed": 0}
+    digest = emails()[-1]
+    assert digest["to"] == "Stack.Reader@example.org"
+    assert "The stack &lt;digest&gt; story" in digest["html"]
+    assert "The stack <digest> story" in digest["text"]
+    assert f"{api_url}/#/stories/stack-digest-story" in digest["links"]
+    assert digest["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe_url = digest["headers"]["List-Unsubscribe"].strip("<>")
+    assert unsubscribe_url in digest["links"]
+
+    status, _, body = _http(  # RFC 8058 one-click, as a mail client sends it
+        unsubscribe_url,
+        method="POST",
+        body=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 200, body
+    assert b"You&#x27;re unsubscribed" in body
+    status, _, body = _http(api_url + "/_local/digest", method="POST")
+    assert json.loads(body)["sent"] == 0
+    assert len(emails()) == 2
