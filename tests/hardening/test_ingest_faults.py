@@ -32,8 +32,8 @@ from moto.dynamodb.responses import DynamoHandler
 from urllib3.exceptions import ProtocolError
 
 from devtools.events import s3_event, s3_record
+from devtools.tables import table_items
 from newsroom.errors import TransientAWSError
-from newsroom.repository import from_dynamo
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:No application metrics to publish:UserWarning",
@@ -68,24 +68,6 @@ def upload(s3: Any, bucket: str, files: dict[str, bytes]) -> dict[str, Any]:
     for key, body in files.items():
         s3.put_object(Bucket=bucket, Key=key, Body=body)
     return s3_event(*(record(bucket, key, body) for key, body in files.items()))
-
-
-def table_items(
-    dynamodb: Any, table: str, attributes: str | None = None
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every item (consistent scan), by key; only ``attributes`` when given."""
-    items: dict[tuple[str, str], dict[str, Any]] = {}
-    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    if attributes:
-        params["ProjectionExpression"] = attributes
-    while True:
-        response = dynamodb.scan(**params)
-        for raw in response["Items"]:
-            item = from_dynamo(raw)
-            items[item["pk"], item["sk"]] = item
-        if "LastEvaluatedKey" not in response:
-            return items
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 # What assert_stored_with_topics reads (a big scan is slow in moto).

@@ -20,7 +20,7 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 from devtools.events import s3_event, s3_record
-from newsroom.repository import from_dynamo
+from devtools.tables import table_items
 from tests.conftest import load_function
 
 pytestmark = pytest.mark.filterwarnings(
@@ -76,16 +76,7 @@ def upload(s3: Any, bucket: str, key: str, body: bytes) -> dict[str, Any]:
 
 def snapshot(dynamodb: Any, table: str) -> Items:
     """Every item of the table, by key (consistent scan)."""
-    items: Items = {}
-    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        response = dynamodb.scan(**params)
-        for raw in response["Items"]:
-            item = from_dynamo(raw)
-            items[item["pk"], item["sk"]] = item
-        if "LastEvaluatedKey" not in response:
-            return items
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return table_items(dynamodb, table)
 
 
 def outside(items: Items, slugs: set[str]) -> Items:

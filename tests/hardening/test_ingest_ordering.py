@@ -33,9 +33,9 @@ from moto.dynamodb.responses import DynamoHandler
 from devtools.backend import DUMMY_CREDENTIALS, Backend, start_backend
 from devtools.events import s3_event, s3_record
 from devtools.functions import load_function_module
+from devtools.tables import feed_items, table_items
 from devtools.template import function_environment
 from newsroom import aws
-from newsroom.repository import from_dynamo
 from tests.conftest import LambdaContext
 
 pytestmark = pytest.mark.filterwarnings(
@@ -153,34 +153,12 @@ def upload(s3: Any, bucket: str, key: str, body: bytes) -> dict[str, Any]:
 
 def snapshot(dynamodb: Any, table: str) -> dict[tuple[str, str], dict[str, Any]]:
     """Every item of the table (consistent scan), by key."""
-    items: dict[tuple[str, str], dict[str, Any]] = {}
-    params: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        response = dynamodb.scan(**params)
-        for raw in response["Items"]:
-            item = from_dynamo(raw)
-            items[item["pk"], item["sk"]] = item
-        if "LastEvaluatedKey" not in response:
-            return items
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return table_items(dynamodb, table)
 
 
 def feed(dynamodb: Any, table: str, feed_pk: str) -> list[dict[str, Any]]:
     """One partition of the ``feed`` index, newest first (every page)."""
-    found: list[dict[str, Any]] = []
-    params: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": "feed",
-        "KeyConditionExpression": "feed_pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": feed_pk}},
-        "ScanIndexForward": False,
-    }
-    while True:
-        response = dynamodb.query(**params)
-        found += [from_dynamo(i) for i in response["Items"]]
-        if "LastEvaluatedKey" not in response:
-            return found
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return feed_items(dynamodb, table, feed_pk)
 
 
 def read_receipt(s3: Any, bucket: str, key: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from moto.dynamodb.responses import DynamoHandler
 
 from devtools.events import s3_event, s3_record, s3_test_event
+from devtools.tables import feed_items, table_items
 from newsroom.repository import StoryRepository, from_dynamo
 from newsroom.slugs import slugify
 from tests.conftest import load_function
@@ -88,31 +89,7 @@ def record(bucket: str, key: str, data: bytes) -> dict[str, Any]:
 
 def feed(dynamodb: Any, table: str, feed_pk: str) -> list[str]:
     """Slugs in one partition of the ``feed`` index, newest first."""
-    slugs: list[str] = []
-    params: dict[str, Any] = {
-        "TableName": table,
-        "IndexName": "feed",
-        "KeyConditionExpression": "feed_pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": feed_pk}},
-        "ScanIndexForward": False,
-    }
-    while True:
-        response = dynamodb.query(**params)
-        slugs += [item["slug"]["S"] for item in response["Items"]]
-        if "LastEvaluatedKey" not in response:
-            return slugs
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def feed_items(dynamodb: Any, table: str, feed_pk: str) -> list[dict[str, Any]]:
-    response = dynamodb.query(
-        TableName=table,
-        IndexName="feed",
-        KeyConditionExpression="feed_pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": feed_pk}},
-        ScanIndexForward=False,
-    )
-    return [from_dynamo(item) for item in response["Items"]]
+    return [item["slug"] for item in feed_items(dynamodb, table, feed_pk)]
 
 
 def stored(dynamodb: Any, table: str, slug: str) -> dict[str, Any] | None:
@@ -134,14 +111,7 @@ def topic_entries(dynamodb: Any, table: str, slug: str) -> dict[str, dict[str, A
 
 
 def all_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"TableName": table}
-    while True:
-        response = dynamodb.scan(**params)
-        items += [from_dynamo(i) for i in response["Items"]]
-        if "LastEvaluatedKey" not in response:
-            return items
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return list(table_items(dynamodb, table).values())
 
 
 def results(receipt: dict[str, Any]) -> dict[str, str]:

@@ -64,6 +64,18 @@ class SubscriberRepository:
         self._client = client
         self._table = table_name
 
+    def _update(self, address_id: str, **request: Any) -> bool:
+        """One conditional ``UpdateItem`` of a subscriber; False when the condition failed."""
+        try:
+            self._client.update_item(
+                TableName=self._table, Key=subscriber_key(address_id), **request
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
     def get(self, address_id: str) -> Subscriber | None:
         response = self._client.get_item(TableName=self._table, Key=subscriber_key(address_id))
         return Subscriber.from_item(from_dynamo(response["Item"])) if "Item" in response else None
@@ -94,82 +106,63 @@ class SubscriberRepository:
     def claim_confirmation(self, address_id: str, now: int, now_iso: str) -> bool:
         """Allow one confirmation email per address per 10 minutes, for pending or
         unsubscribed addresses (which become pending again). False: nothing to send."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=subscriber_key(address_id),
-                UpdateExpression=(
-                    "SET #s = :pending, confirmation_sent_at = :now, expires_at = :expires, "
-                    "updated_at = :iso"
-                ),
-                ConditionExpression=(
-                    "attribute_exists(id) AND #s <> :confirmed AND "
-                    "(attribute_not_exists(confirmation_sent_at) "
-                    "OR confirmation_sent_at <= :cutoff)"
-                ),
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":pending": {"S": "pending"},
-                    ":confirmed": {"S": "confirmed"},
-                    ":now": {"N": str(now)},
-                    ":cutoff": {"N": str(now - CONFIRMATION_COOLDOWN_SECONDS)},
-                    ":expires": {"N": str(now + PENDING_TTL_SECONDS)},
-                    ":iso": {"S": now_iso},
-                },
-            )
-            return True
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return self._update(
+            address_id,
+            UpdateExpression=(
+                "SET #s = :pending, confirmation_sent_at = :now, expires_at = :expires, "
+                "updated_at = :iso"
+            ),
+            ConditionExpression=(
+                "attribute_exists(id) AND #s <> :confirmed AND "
+                "(attribute_not_exists(confirmation_sent_at) "
+                "OR confirmation_sent_at <= :cutoff)"
+            ),
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":pending": {"S": "pending"},
+                ":confirmed": {"S": "confirmed"},
+                ":now": {"N": str(now)},
+                ":cutoff": {"N": str(now - CONFIRMATION_COOLDOWN_SECONDS)},
+                ":expires": {"N": str(now + PENDING_TTL_SECONDS)},
+                ":iso": {"S": now_iso},
+            },
+        )
 
     def confirm(self, address_id: str, now_iso: str) -> bool:
         """pending -> confirmed (TTL removed, listed in the ``confirmed`` index).
         True also when already confirmed; False when unknown or unsubscribed."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=subscriber_key(address_id),
-                UpdateExpression=(
-                    "SET #s = :confirmed, confirmed_at = if_not_exists(confirmed_at, :iso), "
-                    "digest_through = if_not_exists(digest_through, :iso), "
-                    "list_pk = :list, updated_at = :iso REMOVE expires_at"
-                ),
-                ConditionExpression="attribute_exists(id) AND #s IN (:pending, :confirmed)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":confirmed": {"S": "confirmed"},
-                    ":pending": {"S": "pending"},
-                    ":list": {"S": "confirmed"},
-                    ":iso": {"S": now_iso},
-                },
-            )
-            return True
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return self._update(
+            address_id,
+            UpdateExpression=(
+                "SET #s = :confirmed, confirmed_at = if_not_exists(confirmed_at, :iso), "
+                "digest_through = if_not_exists(digest_through, :iso), "
+                "list_pk = :list, updated_at = :iso REMOVE expires_at"
+            ),
+            ConditionExpression="attribute_exists(id) AND #s IN (:pending, :confirmed)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":confirmed": {"S": "confirmed"},
+                ":pending": {"S": "pending"},
+                ":list": {"S": "confirmed"},
+                ":iso": {"S": now_iso},
+            },
+        )
 
     def unsubscribe(self, address_id: str, now_iso: str) -> None:
         """-> unsubscribed (out of the ``confirmed`` index); idempotent, unknown ids ignored."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=subscriber_key(address_id),
-                UpdateExpression=(
-                    "SET #s = :unsubscribed, unsubscribed_at = :iso, updated_at = :iso "
-                    "REMOVE list_pk, expires_at"
-                ),
-                ConditionExpression="attribute_exists(id)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":unsubscribed": {"S": "unsubscribed"},
-                    ":iso": {"S": now_iso},
-                },
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
+        self._update(
+            address_id,
+            UpdateExpression=(
+                "SET #s = :unsubscribed, unsubscribed_at = :iso, updated_at = :iso "
+                "REMOVE list_pk, expires_at"
+            ),
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":unsubscribed": {"S": "unsubscribed"},
+                ":iso": {"S": now_iso},
+            },
+        )
 
     def confirmed(self, page_size: int = 100) -> Iterator[Subscriber]:
         """Every confirmed subscriber, a page of the sparse ``confirmed`` index at a time."""
@@ -191,27 +184,20 @@ class SubscriberRepository:
     def claim_digest(self, subscriber: Subscriber, day: str, through: str) -> bool:
         """Record today's digest for this subscriber before sending it, so a retried or
         second run never sends twice on one day. False: already sent today."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=subscriber_key(subscriber.address_id),
-                UpdateExpression="SET last_digest_on = :day, digest_through = :through",
-                ConditionExpression=(
-                    "#s = :confirmed AND (attribute_not_exists(last_digest_on) "
-                    "OR last_digest_on <> :day)"
-                ),
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":day": {"S": day},
-                    ":through": {"S": through},
-                    ":confirmed": {"S": "confirmed"},
-                },
-            )
-            return True
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return self._update(
+            subscriber.address_id,
+            UpdateExpression="SET last_digest_on = :day, digest_through = :through",
+            ConditionExpression=(
+                "#s = :confirmed AND (attribute_not_exists(last_digest_on) "
+                "OR last_digest_on <> :day)"
+            ),
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":day": {"S": day},
+                ":through": {"S": through},
+                ":confirmed": {"S": "confirmed"},
+            },
+        )
 
     def release_digest(self, subscriber: Subscriber, day: str) -> None:
         """Undo ``claim_digest`` after a failed send, so the next run retries it."""
