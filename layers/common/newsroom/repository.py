@@ -57,7 +57,7 @@ def _plain(value: Mapping[str, Any]) -> Any:
         return value["BOOL"]
     if "NULL" in value:
         return None
-    return _deserializer.deserialize(value)
+    return _deserializer.deserialize(value)  # type: ignore[arg-type]
 
 
 def from_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
