@@ -4,7 +4,9 @@ table and the bucket created from their definitions in ``template.yaml``."""
 import os
 import secrets
 import socket
+import threading
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,26 @@ DUMMY_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
+
+
+def make_dynamodb_requests_atomic(setattr: Callable[[Any, str, Any], None]) -> None:
+    """Make each moto DynamoDB request atomic, as every real DynamoDB request is (pass a
+    ``monkeypatch.setattr``, so the patch is undone afterwards).
+
+    moto evaluates a ``ConditionExpression`` and writes the item in separate steps, and its
+    in-process table is not thread-safe, so concurrent writers could interleave inside one
+    ``PutItem``; real DynamoDB never allows that. Requests still interleave with each other.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def atomic(self: DynamoHandler) -> Any:
+        with lock:
+            return call_action(self)
+
+    setattr(DynamoHandler, "call_action", atomic)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from devtools.backend import make_dynamodb_requests_atomic
 from devtools.functions import load_function_module
 from devtools.template import ROOT, create_table_kwargs, function_environment
 from newsroom import aws
@@ -41,6 +42,12 @@ def moto() -> Iterator[None]:
         aws.client.cache_clear()
         yield
     aws.client.cache_clear()
+
+
+@pytest.fixture
+def atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each moto DynamoDB request atomic, as in DynamoDB (for tests that write from threads)."""
+    make_dynamodb_requests_atomic(monkeypatch.setattr)
 
 
 @pytest.fixture

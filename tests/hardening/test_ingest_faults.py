@@ -28,16 +28,18 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from botocore.retries.standard import ExponentialBackoff
 from moto.core.botocore_stubber import BotocoreStubber
-from moto.dynamodb.responses import DynamoHandler
 from urllib3.exceptions import ProtocolError
 
 from devtools.events import s3_event, s3_record
 from devtools.tables import table_items
 from newsroom.errors import TransientAWSError
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:No application metrics to publish:UserWarning",
-)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
+    # Each moto DynamoDB request atomic, as in DynamoDB: moto's in-process table is not
+    # thread-safe, and the ingest writes from 16 threads.
+    pytest.mark.usefixtures("atomic_moto_dynamodb"),
+]
 
 
 # -- stories, uploads, table ----------------------------------------------------------
@@ -245,22 +247,6 @@ class Faults:
         for event, hook in self._hooks:
             self._events.unregister(event, hook)
         self._hooks.clear()
-
-
-@pytest.fixture(autouse=True)
-def _atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each moto DynamoDB request atomic, as each real DynamoDB request is: moto's in-process
-    table is not thread-safe (a ``Query`` iterating the items while a ``PutItem`` adds one
-    raises "dictionary changed size during iteration"), and the ingest writes from 16 threads.
-    """
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", atomic)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ The table is seeded with stories the hostile content aims at (same slugs, newer
 
 import hashlib
 import json
-import threading
 import unicodedata
 from collections.abc import Callable
 from types import ModuleType
@@ -17,34 +16,22 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
 
 from devtools.events import s3_event, s3_record
 from devtools.tables import table_items
 from tests.conftest import load_function
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:No application metrics to publish:UserWarning",
-)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
+    # Each moto DynamoDB request atomic, as in DynamoDB: moto's in-process table is not
+    # thread-safe, and the ingest writes from 16 threads.
+    pytest.mark.usefixtures("atomic_moto_dynamodb"),
+]
 
 MIB = 1024 * 1024
 BOM = b"\xef\xbb\xbf"
 NEWER = "2025-11-01T08:00:00Z"  # later than every seeded story: a rejected one would win
 Items = dict[tuple[str, str], dict[str, Any]]
-
-
-@pytest.fixture(autouse=True)
-def _atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each moto DynamoDB request atomic, as in DynamoDB (moto's in-process table is not
-    thread-safe, and the ingest writes from 16 threads)."""
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", atomic)
 
 
 # -- helpers ----------------------------------------------------------------------------

@@ -28,9 +28,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
 
-from devtools.backend import DUMMY_CREDENTIALS, Backend, start_backend
+from devtools.backend import (
+    DUMMY_CREDENTIALS,
+    Backend,
+    make_dynamodb_requests_atomic,
+    start_backend,
+)
 from devtools.events import s3_event, s3_record
 from devtools.functions import load_function_module
 from devtools.tables import feed_items, table_items
@@ -57,15 +61,8 @@ def backend() -> Iterator[Backend]:
     werkzeug = logging.getLogger("werkzeug")
     level = werkzeug.level
     werkzeug.setLevel(logging.WARNING)  # one request line per call otherwise
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DynamoHandler, "call_action", atomic)
+        make_dynamodb_requests_atomic(patch.setattr)
         try:
             running = start_backend(table="stories-hardening", bucket="content-hardening")
         finally:

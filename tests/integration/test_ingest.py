@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.dynamodb.responses import DynamoHandler
 
 from devtools.events import s3_event, s3_record, s3_test_event
 from devtools.tables import feed_items, table_items
@@ -849,23 +848,6 @@ def test_transient_dynamodb_error_raises_and_the_retry_completes(
 
 
 # -- concurrency ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make each moto DynamoDB request atomic, as every real DynamoDB request is.
-
-    moto evaluates a ``ConditionExpression`` and writes the item in separate steps (and reads
-    ``ReturnValues`` in a third), so two threads can interleave inside one ``PutItem``, which
-    real DynamoDB never allows. Requests still interleave freely with each other."""
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def atomic(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", atomic)
 
 
 @pytest.mark.parametrize("seed", range(8))
