@@ -89,9 +89,9 @@ def small_story(i: int) -> dict[str, Any]:
 
 
 def seed(client: Any, count: int) -> None:
-    from newsroom.items import story_item, topic_entries
-    from newsroom.models import StoryIn
-    from newsroom.repository import to_dynamo
+    from newsroom.core.dynamo import to_dynamo
+    from newsroom.stories.contract import StoryIn
+    from newsroom.stories.items import story_item, topic_entries
 
     requests: list[dict[str, Any]] = []
 
@@ -118,7 +118,7 @@ def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost]:
     """Seed ``count`` stories in a fresh moto, then follow the list's cursors for up to
     ``pages`` pages; returns each page's cost and a story's (``GET /stories/{slug}``)."""
     with mock_aws():
-        from newsroom import aws
+        from newsroom.core import aws
 
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(**create_table_kwargs("StoriesTable", TABLE))

@@ -108,7 +108,7 @@ def child_reference(key: str) -> dict[str, Any]:
     """The naive ingest: read the file, ``json.loads`` each line, one ``PutItem`` each."""
     from boto3.dynamodb.types import TypeSerializer
 
-    from newsroom import aws
+    from newsroom.core import aws
 
     s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
     serializer = TypeSerializer()

@@ -2,7 +2,7 @@
 in-process by botocore's ``Stubber`` on the function's own client.
 
 The reference is a bare handler making the same DynamoDB call through a client built the same
-way (``newsroom.aws``'s configuration) and stubbed the same way, returning
+way (``newsroom.core.aws``'s configuration) and stubbed the same way, returning
 ``{"statusCode": 200, "body": json.dumps(items)}``. Responses are queued before each timed
 batch, so queueing is never timed; serialising the request and the stub's lookup are timed
 in both. Batches of the handler and the reference alternate.
@@ -51,9 +51,9 @@ def canned_items() -> tuple[dict[str, Any], dict[str, Any]]:
     """A ``Query`` response of ``LIMIT + 1`` items as the ``feed`` index projects them, and a
     ``GetItem`` response of one full story (5 sections with bullets), built by the ingest's
     own ``story_item``."""
-    from newsroom.items import SUMMARY_ATTRIBUTES, story_item
-    from newsroom.models import StoryIn
-    from newsroom.repository import to_dynamo
+    from newsroom.core.dynamo import to_dynamo
+    from newsroom.stories.contract import StoryIn
+    from newsroom.stories.items import SUMMARY_ATTRIBUTES, story_item
 
     def item(i: int, sections: int = 3) -> dict[str, Any]:
         story = StoryIn.model_validate(story_value(i, sections=sections, bullets=4))
@@ -152,7 +152,7 @@ def profile(handler: Handler, stubber: Stubber, case: Case, context: Any, count:
 
 def load_api() -> ModuleType:
     use_environment(lambda_environment("ApiFunction", table=TABLE))
-    from newsroom import aws
+    from newsroom.core import aws
 
     aws.client.cache_clear()
     return load_function_module("api")
@@ -161,7 +161,7 @@ def load_api() -> ModuleType:
 def run(quick: bool) -> list[Row]:
     iterations, batch = (400, 25) if quick else (2000, 40)
     api = load_api()
-    from newsroom import aws
+    from newsroom.core import aws
 
     app_client = api.api.repository._client
     ref_client = aws.client.__wrapped__("dynamodb")  # same configuration, its own instance

@@ -56,7 +56,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from devtools.backend import REGION, free_port
 from devtools.stack import SAMPLES, STATE_DIR, Stack, start_stack
 from devtools.template import ROOT, TEMPLATE_PATH
-from newsroom import aws
+from newsroom.core import aws
 
 EVENTS_DIR = ROOT / "events"
 ENV_FILE = STATE_DIR / "sam-env.json"

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from newsroom.repository import from_dynamo
+from newsroom.core.dynamo import from_dynamo
 
 ItemsByKey = dict[tuple[str, str], dict[str, Any]]
 

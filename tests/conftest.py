@@ -14,7 +14,7 @@ from moto import mock_aws
 from devtools.backend import make_dynamodb_requests_atomic
 from devtools.functions import load_function_module
 from devtools.template import ROOT, create_table_kwargs, function_environment
-from newsroom import aws
+from newsroom.core import aws
 
 REGION = "us-east-1"
 TABLE = "stories-test"

@@ -30,10 +30,10 @@ from devtools.cli.validate import (
     story_error,
     validate_file,
 )
-from newsroom.errors import FileRejected
-from newsroom.receipts import receipt_key
-from newsroom.settings import IngestSettings
-from newsroom.uploads import file_kind
+from newsroom.core.errors import FileRejected
+from newsroom.ingest.files import file_kind
+from newsroom.ingest.receipts import receipt_key
+from newsroom.ingest.settings import IngestSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -1,6 +1,6 @@
 """``newsroom-validate``: check story files locally with the ingest function's own code.
 
-Every file goes through ``newsroom.uploads`` (``read_stories`` + ``StoryChecker``) with the
+Every file goes through ``newsroom.ingest.files`` (``read_stories`` + ``StoryChecker``) with the
 limits the ingest function is deployed with, so a file that passes here is accepted there
 (JSON Lines files are streamed, never loaded whole).
 """
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from devtools.template import function_environment
-from newsroom.errors import FileRejected
-from newsroom.settings import IngestSettings
-from newsroom.uploads import StoryChecker, file_kind, read_stories
+from newsroom.core.errors import FileRejected
+from newsroom.ingest.checker import StoryChecker
+from newsroom.ingest.files import file_kind, read_stories
+from newsroom.ingest.settings import IngestSettings
 
 
 class UsageError(Exception):

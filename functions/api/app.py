@@ -5,11 +5,11 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import aws
-from newsroom.api import ReadApi
-from newsroom.observability import logger, tracer
-from newsroom.repository import StoryRepository
-from newsroom.settings import ApiSettings
+from newsroom.core import aws
+from newsroom.core.observability import logger, tracer
+from newsroom.read_api.routes import ReadApi
+from newsroom.read_api.settings import ApiSettings
+from newsroom.stories.repository import StoryRepository
 
 settings = ApiSettings.from_env()
 api = ReadApi(settings, StoryRepository(aws.client("dynamodb"), settings.table_name), logger)

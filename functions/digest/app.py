@@ -5,12 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import aws
-from newsroom.newsletter import Mailer, Newsletter, SigningKey, run_digest
-from newsroom.observability import logger, metrics, tracer
-from newsroom.repository import StoryRepository
-from newsroom.settings import NewsletterSettings
-from newsroom.subscribers import SubscriberRepository
+from newsroom.core import aws
+from newsroom.core.observability import logger, metrics, tracer
+from newsroom.newsletter.service import Mailer, Newsletter, SigningKey, run_digest
+from newsroom.newsletter.settings import NewsletterSettings
+from newsroom.newsletter.subscribers import SubscriberRepository
+from newsroom.stories.repository import StoryRepository
 
 settings = NewsletterSettings.from_env()
 _dynamodb = aws.client("dynamodb")

@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import aws
-from newsroom.ingest import Ingestor
-from newsroom.observability import logger, metrics, tracer
-from newsroom.repository import StoryRepository
-from newsroom.settings import IngestSettings
+from newsroom.core import aws
+from newsroom.core.observability import logger, metrics, tracer
+from newsroom.ingest.ingestor import Ingestor
+from newsroom.ingest.settings import IngestSettings
+from newsroom.stories.repository import StoryRepository
 
 settings = IngestSettings.from_env()
 _dynamodb = aws.client("dynamodb", max_pool_connections=settings.write_concurrency)

@@ -5,12 +5,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom import aws
-from newsroom.newsletter import Mailer, Newsletter, SigningKey
-from newsroom.observability import logger, tracer
-from newsroom.settings import NewsletterSettings
-from newsroom.subscribers import SubscriberRepository
-from newsroom.subscriptions_api import SubscriptionsApi
+from newsroom.core import aws
+from newsroom.core.observability import logger, tracer
+from newsroom.newsletter.routes import SubscriptionsApi
+from newsroom.newsletter.service import Mailer, Newsletter, SigningKey
+from newsroom.newsletter.settings import NewsletterSettings
+from newsroom.newsletter.subscribers import SubscriberRepository
 
 settings = NewsletterSettings.from_env()
 newsletter = Newsletter(

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from devtools.stack import Stack, start_stack
-from newsroom import aws
+from newsroom.core import aws
 
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -19,7 +19,7 @@ import pytest
 
 from devtools.stack import Stack, start_stack
 from devtools.template import ROOT
-from newsroom import aws
+from newsroom.core import aws
 
 
 @pytest.fixture(scope="module")

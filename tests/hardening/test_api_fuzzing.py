@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devtools.stack import Stack
-from newsroom.operations import OPERATIONS
+from newsroom.read_api.operations import OPERATIONS
 
 MAX_EXAMPLES = 50  # per operation and generation mode
 CHECKS = [

@@ -32,7 +32,7 @@ from urllib3.exceptions import ProtocolError
 
 from devtools.events import s3_event, s3_record
 from devtools.tables import table_items
-from newsroom.errors import TransientAWSError
+from newsroom.core.errors import TransientAWSError
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),

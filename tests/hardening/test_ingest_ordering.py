@@ -39,7 +39,7 @@ from devtools.events import s3_event, s3_record
 from devtools.functions import load_function_module
 from devtools.tables import feed_items, table_items
 from devtools.template import function_environment
-from newsroom import aws
+from newsroom.core import aws
 from tests.conftest import LambdaContext
 
 pytestmark = pytest.mark.filterwarnings(

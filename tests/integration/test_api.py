@@ -29,10 +29,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from devtools.events import apigw_event, s3_event, s3_record
-from newsroom import aws
-from newsroom.items import story_item, topic_entries
-from newsroom.models import StoryIn
-from newsroom.repository import StoryRepository, to_dynamo
+from newsroom.core import aws
+from newsroom.core.dynamo import to_dynamo
+from newsroom.stories.contract import StoryIn
+from newsroom.stories.items import story_item, topic_entries
+from newsroom.stories.repository import StoryRepository
 from tests.conftest import LambdaContext, load_function
 
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"  # apigw_event's default

@@ -21,8 +21,9 @@ from botocore.exceptions import ClientError
 
 from devtools.events import s3_event, s3_record, s3_test_event
 from devtools.tables import feed_items, table_items
-from newsroom.repository import StoryRepository, from_dynamo
-from newsroom.slugs import slugify
+from newsroom.core.dynamo import from_dynamo
+from newsroom.core.slugs import slugify
+from newsroom.stories.repository import StoryRepository
 from tests.conftest import load_function
 
 pytestmark = pytest.mark.filterwarnings(

@@ -31,14 +31,15 @@ from botocore.exceptions import ClientError
 from devtools.events import apigw_event
 from devtools.stack import scheduled_event, sent_emails, start_stack
 from devtools.template import ROOT, create_table_kwargs, parameter_default, resource
-from newsroom import aws
-from newsroom.addresses import address_id
-from newsroom.items import story_item
-from newsroom.models import StoryIn
-from newsroom.repository import StoryRepository, from_dynamo
-from newsroom.subscribers import CONFIRMED_INDEX, PENDING_TTL_SECONDS
-from newsroom.timestamps import format_utc
-from newsroom.tokens import issue_token
+from newsroom.core import aws
+from newsroom.core.dynamo import from_dynamo
+from newsroom.core.timestamps import format_utc
+from newsroom.newsletter.addresses import address_id
+from newsroom.newsletter.subscribers import CONFIRMED_INDEX, PENDING_TTL_SECONDS
+from newsroom.newsletter.tokens import issue_token
+from newsroom.stories.contract import StoryIn
+from newsroom.stories.items import story_item
+from newsroom.stories.repository import StoryRepository
 from tests.conftest import REGION, LambdaContext, load_function
 
 SUBSCRIBERS = "subscribers-test"

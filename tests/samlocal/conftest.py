@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import pytest
 
 from devtools import samlocal
-from newsroom import aws
+from newsroom.core import aws
 from tests.samlocal.support import (
     INVOKE_WORKERS,
     RETRIED,

@@ -16,7 +16,7 @@ import pytest
 from devtools import samlocal
 from devtools.template import TEMPLATE_PATH
 from devtools.translate import PSEUDO_PARAMETERS, Resolver
-from newsroom.settings import ApiSettings
+from newsroom.read_api.settings import ApiSettings
 
 ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
 REGION = PSEUDO_PARAMETERS["AWS::Region"]

@@ -19,9 +19,9 @@ from devtools.cli import upload, validate
 from devtools.cli.upload import Upload
 from devtools.cli.validate import StoryFile
 from devtools.template import ROOT
-from newsroom.receipts import Receipt
-from newsroom.repository import WriteOutcome
-from newsroom.timestamps import utc_now
+from newsroom.core.timestamps import utc_now
+from newsroom.ingest.receipts import Receipt
+from newsroom.stories.repository import WriteOutcome
 
 SAMPLES = ROOT / "samples" / "stories"
 BUCKET = "signal-noise-cli-test"

@@ -13,8 +13,11 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from devtools.events import apigw_event
-from newsroom.feeds import FEED_TITLE, json_feed, rss_feed
-from newsroom.pagination import (
+from newsroom.http.params import LIST_PARAMS, parse_query
+from newsroom.http.problems import InvalidParameters
+from newsroom.http.responses import base_url
+from newsroom.read_api.feeds import FEED_TITLE, json_feed, rss_feed
+from newsroom.read_api.pagination import (
     CURSOR_VERSION,
     MAX_CURSOR_LENGTH,
     InvalidCursor,
@@ -23,9 +26,6 @@ from newsroom.pagination import (
     encode_cursor,
     feed_for,
 )
-from newsroom.params import LIST_PARAMS, parse_query
-from newsroom.problems import InvalidParameters
-from newsroom.responses import base_url
 
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 WHEN = "2025-10-22T09:30:00Z"

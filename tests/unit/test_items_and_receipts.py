@@ -7,11 +7,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from pydantic import ValidationError
 
 from devtools.factories import valid_story
-from newsroom.errors import FileRejected, TransientAWSError, error_details, is_transient
-from newsroom.items import make_excerpt, story_item, topic_entries
-from newsroom.models import StoryIn
-from newsroom.receipts import Receipt, receipt_key
-from newsroom.repository import WriteOutcome
+from newsroom.core.errors import FileRejected, TransientAWSError, error_details, is_transient
+from newsroom.ingest.receipts import Receipt, receipt_key
+from newsroom.stories.contract import StoryIn
+from newsroom.stories.items import make_excerpt, story_item, topic_entries
+from newsroom.stories.repository import WriteOutcome
 
 SOURCE_KEY = "incoming/2025/oct.jsonl"
 INGESTED_AT = "2025-10-22T14:05:10Z"

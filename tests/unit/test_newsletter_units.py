@@ -13,12 +13,17 @@ from typing import Any
 import pytest
 
 from devtools.template import ROOT, function_environment, load_template, resource
-from newsroom import newsletter as newsletter_module
-from newsroom.addresses import MAX_ADDRESS_LENGTH, InvalidAddress, address_id, normalize_address
-from newsroom.emails import confirmation_email, digest_email
-from newsroom.newsletter import Mailer, SigningKey
-from newsroom.settings import NewsletterSettings
-from newsroom.tokens import CONFIRM_TTL_SECONDS, InvalidToken, issue_token, verify_token
+from newsroom.newsletter.addresses import (
+    MAX_ADDRESS_LENGTH,
+    InvalidAddress,
+    address_id,
+    normalize_address,
+)
+from newsroom.newsletter.emails import confirmation_email, digest_email
+from newsroom.newsletter.service import Mailer, SigningKey
+from newsroom.newsletter import service as newsletter_module
+from newsroom.newsletter.settings import NewsletterSettings
+from newsroom.newsletter.tokens import CONFIRM_TTL_SECONDS, InvalidToken, issue_token, verify_token
 
 KEY = b"unit-test-signing-key"
 OTHER_KEY = b"another-signing-key"

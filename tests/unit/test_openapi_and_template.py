@@ -25,9 +25,9 @@ from devtools.template import (
     resource,
     s3_event_prefix,
 )
-from newsroom.openapi import openapi_document
-from newsroom.operations import OPERATIONS, PROBLEM, Operation
-from newsroom.settings import ApiSettings
+from newsroom.read_api.openapi import openapi_document
+from newsroom.read_api.operations import OPERATIONS, PROBLEM, Operation
+from newsroom.read_api.settings import ApiSettings
 
 EVENTS = ROOT / "events"
 SERVER = "https://x/v1"

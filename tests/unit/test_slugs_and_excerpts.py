@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from newsroom.items import EXCERPT_MAX_LENGTH, make_excerpt
-from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN, slugify
+from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN, slugify
+from newsroom.stories.items import EXCERPT_MAX_LENGTH, make_excerpt
 
 ELLIPSIS = "…"
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from devtools.factories import valid_story
-from newsroom.models import StoryIn, story_json_schema
+from newsroom.stories.contract import StoryIn, story_json_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "story.schema.json"
 

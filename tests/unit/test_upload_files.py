@@ -8,8 +8,9 @@ from typing import Any, BinaryIO, cast
 import pytest
 
 from devtools.factories import valid_story
-from newsroom.errors import FileRejected
-from newsroom.uploads import Candidate, Checked, FileKind, StoryChecker, file_kind, read_stories
+from newsroom.core.errors import FileRejected
+from newsroom.ingest.checker import Checked, StoryChecker
+from newsroom.ingest.files import Candidate, FileKind, file_kind, read_stories
 
 BOM = b"\xef\xbb\xbf"
 MAX_STORIES = 100

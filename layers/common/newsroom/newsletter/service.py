@@ -11,14 +11,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from newsroom.addresses import address_id, normalize_address
-from newsroom.emails import confirmation_email, digest_email
-from newsroom.items import to_summary
-from newsroom.pagination import feed_for
-from newsroom.repository import StoryRepository
-from newsroom.subscribers import SubscriberRepository
-from newsroom.timestamps import format_utc
-from newsroom.tokens import InvalidToken, issue_token, verify_token
+from newsroom.core.timestamps import format_utc
+from newsroom.newsletter.addresses import address_id, normalize_address
+from newsroom.newsletter.emails import confirmation_email, digest_email
+from newsroom.newsletter.subscribers import SubscriberRepository
+from newsroom.newsletter.tokens import InvalidToken, issue_token, verify_token
+from newsroom.read_api.pagination import feed_for
+from newsroom.stories.items import to_summary
+from newsroom.stories.repository import StoryRepository
 
 MAX_DIGEST_STORIES = 50
 DIGEST_LOOKBACK = timedelta(days=7)

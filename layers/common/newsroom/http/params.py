@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from newsroom.problems import InvalidParameters
-from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.http.problems import InvalidParameters
 
 
 @dataclass(frozen=True, slots=True)

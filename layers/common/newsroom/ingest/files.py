@@ -1,8 +1,8 @@
 """Reading uploaded story files: ``.json`` (one story or ``{"stories": [...]}``) and
 ``.jsonl``/``.ndjson`` (one story per line, read as a stream so memory stays flat).
 
-This module only turns bytes into candidate story objects with their positions; the
-model (``newsroom.models``) decides whether each one is a valid story.
+This module only turns bytes into candidate story objects with their positions;
+``newsroom.ingest.checker`` decides whether each one is a valid story.
 """
 
 import json
@@ -10,19 +10,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
-from pydantic import ValidationError
-
-from newsroom.errors import FileRejected, error_details
-from newsroom.models import StoryIn
+from newsroom.core.errors import FileRejected
 
 FileKind = Literal["json", "jsonl"]
 _KINDS: dict[str, FileKind] = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _BOM = b"\xef\xbb\xbf"
 _CHUNK = 256 * 1024
-# DynamoDB stores items of at most 400 KB; the contract's field limits allow far larger
-# stories (50 sections of 50 long bullets). The stored item is the story's content plus a
-# few KB of keys and bookkeeping, so the content, as JSON, must stay under this.
-MAX_STORY_BYTES = 380_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,52 +185,3 @@ def _parse_line(index: int, number: int, line: bytes) -> Candidate:
         return Candidate(index, number, error="JSON is nested too deeply")
     except ValueError as exc:  # e.g. an integer longer than Python's int_max_str_digits
         return Candidate(index, number, error=f"not valid JSON: {exc}")
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A candidate after validation: a story, or the errors that reject it."""
-
-    index: int
-    line: int | None
-    story: StoryIn | None
-    errors: list[dict[str, Any]]
-
-
-class StoryChecker:
-    """Validates the candidates of one file against the contract, in file order.
-
-    Besides the model's rules it rejects what only the file as a whole shows: a slug that
-    an earlier story of the same file already used (which version would win is unclear).
-    """
-
-    def __init__(self) -> None:
-        self._first_index: dict[str, int] = {}
-
-    def check(self, candidate: Candidate) -> Checked:
-        index, line = candidate.index, candidate.line
-        if candidate.error is not None:
-            return Checked(index, line, None, [{"loc": [], "msg": candidate.error}])
-        if not isinstance(candidate.value, dict):
-            return Checked(index, line, None, [{"loc": [], "msg": "a story must be a JSON object"}])
-        try:
-            duplicated = duplicate_keys(candidate.value)
-        except RecursionError:  # parseable by json's C scanner, too deep to walk in Python
-            return Checked(index, line, None, [{"loc": [], "msg": "JSON is nested too deeply"}])
-        if duplicated:
-            return Checked(index, line, None, duplicated)
-        try:
-            story = StoryIn.model_validate(candidate.value)
-        except ValidationError as exc:
-            return Checked(index, line, None, error_details(exc.errors(include_url=False)))
-        size = len(json.dumps(story.content(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
-        if size > MAX_STORY_BYTES:
-            message = f"story is {size} bytes as stored; at most {MAX_STORY_BYTES}"
-            return Checked(index, line, None, [{"loc": [], "msg": message}])
-        first = self._first_index.setdefault(story.key, index)
-        if first != index:
-            message = (
-                f"slug {story.key!r} is already used by the story at index {first} of this file"
-            )
-            return Checked(index, line, None, [{"loc": ["slug"], "msg": message}])
-        return Checked(index, line, story, [])

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsroom.errors import is_transient
-from newsroom.problems import (
+from newsroom.core.errors import is_transient
+from newsroom.http.problems import (
     PROBLEM_CONTENT_TYPE,
     ApiProblem,
     InternalError,

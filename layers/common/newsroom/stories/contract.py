@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN, slugify
-from newsroom.timestamps import format_utc, parse_rfc3339
+from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN, slugify
+from newsroom.core.timestamps import format_utc, parse_rfc3339
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH)]
 Timestamp = Annotated[

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from newsroom.repository import from_dynamo
+from newsroom.core.dynamo import from_dynamo
 
 PENDING_TTL_SECONDS = 7 * 24 * 3600
 CONFIRMATION_COOLDOWN_SECONDS = 10 * 60

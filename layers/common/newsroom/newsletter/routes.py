@@ -9,11 +9,11 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from newsroom.addresses import InvalidAddress
-from newsroom.newsletter import Newsletter
-from newsroom.problems import ApiProblem, InvalidParameters
-from newsroom.responses import base_url, cors_config, install_problem_handlers
-from newsroom.tokens import InvalidToken
+from newsroom.http.problems import ApiProblem, InvalidParameters
+from newsroom.http.responses import base_url, cors_config, install_problem_handlers
+from newsroom.newsletter.addresses import InvalidAddress
+from newsroom.newsletter.service import Newsletter
+from newsroom.newsletter.tokens import InvalidToken
 
 MAX_BODY_BYTES = 4096
 # The same answer for new, pending and confirmed addresses: the endpoint tells nobody who

@@ -17,7 +17,7 @@ not in the sparse ``feed`` index. The index projects only what a list item needs
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the read path must not import pydantic (cold start)
-    from newsroom.models import StoryIn
+    from newsroom.stories.contract import StoryIn
 
 STORY_SK = "story"
 TOPIC_SK_PREFIX = "topic#"

@@ -4,7 +4,7 @@ under ``receipts/<key below incoming/>.json`` (outside ``incoming/``, so it trig
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsroom.repository import WriteOutcome
+from newsroom.stories.repository import WriteOutcome
 
 
 def receipt_key(source_key: str, incoming_prefix: str, receipts_prefix: str) -> str:

@@ -14,13 +14,14 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from newsroom.errors import FileRejected, is_transient
-from newsroom.items import story_item
-from newsroom.receipts import Receipt, receipt_key
-from newsroom.repository import PutResult, StoryRepository, WriteOutcome
-from newsroom.settings import IngestSettings
-from newsroom.timestamps import utc_now
-from newsroom.uploads import Checked, StoryChecker, file_kind, read_stories
+from newsroom.core.errors import FileRejected, is_transient
+from newsroom.core.timestamps import utc_now
+from newsroom.ingest.checker import Checked, StoryChecker
+from newsroom.ingest.files import file_kind, read_stories
+from newsroom.ingest.receipts import Receipt, receipt_key
+from newsroom.ingest.settings import IngestSettings
+from newsroom.stories.items import story_item
+from newsroom.stories.repository import PutResult, StoryRepository, WriteOutcome
 
 _SYNC_GROUP = 25  # new stories whose topic entries are written together
 

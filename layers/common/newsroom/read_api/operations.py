@@ -4,7 +4,7 @@ three in step)."""
 
 from dataclasses import dataclass, field
 
-from newsroom.params import LIST_PARAMS, QueryParam
+from newsroom.http.params import LIST_PARAMS, QueryParam
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -16,7 +16,7 @@ LIST_MAX_AGE = 60
 class Response:
     description: str
     content_type: str | None = None
-    model: str | None = None  # a schema name in newsroom.openapi
+    model: str | None = None  # a schema name in newsroom.read_api.openapi
 
 
 @dataclass(frozen=True, slots=True)

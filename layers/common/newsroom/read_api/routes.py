@@ -1,4 +1,4 @@
-"""The read API: Powertools' REST resolver with the routes of ``newsroom.operations``.
+"""The read API: Powertools' REST resolver with the routes of ``newsroom.read_api.operations``.
 
 The hot path uses plain dicts and hand-declared parameters; pydantic and the OpenAPI
 builder are imported only by the rare routes that need them (``/openapi.json``, ``/docs``).
@@ -13,22 +13,28 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from newsroom import feeds
-from newsroom.items import to_story, to_summary
-from newsroom.operations import LIST_MAX_AGE, OPERATIONS, STORY_MAX_AGE
-from newsroom.pagination import InvalidCursor, Position, decode_cursor, encode_cursor, feed_for
-from newsroom.params import LIST_PARAMS, parse_query
-from newsroom.problems import Gone, InvalidParameters, NotFound
-from newsroom.repository import StoryRepository
-from newsroom.responses import (
+from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.http.params import LIST_PARAMS, parse_query
+from newsroom.http.problems import Gone, InvalidParameters, NotFound
+from newsroom.http.responses import (
     cors_config,
     install_problem_handlers,
     problem_response,
     representation,
     url,
 )
-from newsroom.settings import ApiSettings
-from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.read_api import feeds
+from newsroom.read_api.operations import LIST_MAX_AGE, OPERATIONS, STORY_MAX_AGE
+from newsroom.read_api.pagination import (
+    InvalidCursor,
+    Position,
+    decode_cursor,
+    encode_cursor,
+    feed_for,
+)
+from newsroom.read_api.settings import ApiSettings
+from newsroom.stories.items import to_story, to_summary
+from newsroom.stories.repository import StoryRepository
 
 _JSON_SEPARATORS = (",", ":")
 
@@ -140,7 +146,7 @@ class ReadApi:
         return self._feed(feeds.rss_feed, "/feed.xml", "application/rss+xml")
 
     def openapi(self) -> Response[str]:
-        from newsroom.openapi import openapi_json  # pydantic only for this rare route
+        from newsroom.read_api.openapi import openapi_json  # pydantic only for this rare route
 
         event = self.app.current_event
         return representation(event, openapi_json(url(event, "")), "application/json", 300)
@@ -148,7 +154,7 @@ class ReadApi:
     def docs(self) -> Response[str]:
         if not self.settings.docs_enabled:
             raise NotFound("API documentation is disabled on this stage")
-        from newsroom.openapi import swagger_html
+        from newsroom.read_api.openapi import swagger_html
 
         event = self.app.current_event
         return representation(event, swagger_html(url(event, "")), "text/html", 300)

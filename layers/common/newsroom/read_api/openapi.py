@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of the read API, generated from ``newsroom.operations`` (routes
+"""The OpenAPI 3.1 document of the read API, generated from ``newsroom.read_api.operations`` (routes
 and parameters) and the pydantic models below (response shapes). Imported lazily: only
 ``/openapi.json`` and ``/docs`` pay for pydantic's schema generation."""
 
@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from newsroom.models import Section, Source
-from newsroom.operations import OPERATIONS
+from newsroom.read_api.operations import OPERATIONS
+from newsroom.stories.contract import Section, Source
 
 API_TITLE = "SIGNAL/NOISE content API"
 API_VERSION = "1.0.0"

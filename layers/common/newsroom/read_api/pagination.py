@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsroom.items import STORY_SK, TOPIC_SK_PREFIX, feed_sort_key, story_pk
-from newsroom.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
-from newsroom.timestamps import STORED_FORMAT
+from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.core.timestamps import STORED_FORMAT
+from newsroom.stories.items import STORY_SK, TOPIC_SK_PREFIX, feed_sort_key, story_pk
 
 CURSOR_VERSION = 1
 MAX_CURSOR_LENGTH = 400

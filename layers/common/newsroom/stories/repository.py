@@ -15,16 +15,16 @@ pattern                        call                                  reads
 """
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from newsroom.errors import TransientAWSError
-from newsroom.items import STORY_SK, TOPIC_SK_PREFIX, story_pk, topic_entries, version_of
+from newsroom.core.dynamo import from_dynamo, to_dynamo
+from newsroom.core.errors import TransientAWSError
+from newsroom.stories.items import STORY_SK, TOPIC_SK_PREFIX, story_pk, topic_entries, version_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,36 +33,6 @@ FEED_INDEX = "feed"
 _BATCH_WRITE_MAX = 25
 _BATCH_GET_MAX = 100
 _UNPROCESSED_RETRIES = 6
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A plain item in DynamoDB's typed JSON."""
-    return {k: _serializer.serialize(v) for k, v in item.items()}
-
-
-def _plain(value: Mapping[str, Any]) -> Any:
-    # The types stories and subscribers use, decoded directly: boto3's TypeDeserializer
-    # dispatches by name for every attribute, which is most of a warm request's own time.
-    # Anything else (numbers, sets, binary) goes to TypeDeserializer.
-    if "S" in value:
-        return value["S"]
-    if "L" in value:
-        return [_plain(v) for v in value["L"]]
-    if "M" in value:
-        return {k: _plain(v) for k, v in value["M"].items()}
-    if "BOOL" in value:
-        return value["BOOL"]
-    if "NULL" in value:
-        return None
-    return _deserializer.deserialize(value)  # type: ignore[arg-type]
-
-
-def from_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A DynamoDB typed item as plain Python values."""
-    return {k: _plain(v) for k, v in item.items()}
 
 
 class WriteOutcome(StrEnum):

@@ -1,0 +1,35 @@
+"""What the ingest function reads from its environment (``template.yaml`` sets it)."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Self
+
+from newsroom.core import settings
+from newsroom.core.settings import MIB
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    table_name: str
+    incoming_prefix: str = "incoming/"
+    receipts_prefix: str = "receipts/"
+    max_file_bytes: int = 50 * MIB
+    max_stories_per_file: int = 10_000
+    write_concurrency: int = 16
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
+        return cls(
+            **settings.from_env(
+                env,
+                {
+                    "incoming_prefix": ("INCOMING_PREFIX", settings.text),
+                    "receipts_prefix": ("RECEIPTS_PREFIX", settings.text),
+                    "max_file_bytes": ("MAX_FILE_BYTES", settings.positive_int),
+                    "max_stories_per_file": ("MAX_STORIES_PER_FILE", settings.positive_int),
+                    "write_concurrency": ("INGEST_CONCURRENCY", settings.positive_int),
+                },
+                required={"table_name": "STORIES_TABLE"},
+            )
+        )

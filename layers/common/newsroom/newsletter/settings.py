@@ -1,0 +1,45 @@
+"""What the subscriptions and digest functions read from their environment
+(``template.yaml`` sets it)."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Self
+
+from newsroom.core import settings
+
+
+def _rate(raw: str, name: str) -> float:
+    return float(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterSettings:
+    subscribers_table: str
+    sender: str
+    signing_key_parameter: str
+    stories_table: str = ""
+    public_api_url: str = ""  # links in emails; the subscriptions API uses the request's
+    story_url_template: str = settings.DEFAULT_STORY_URL
+    cors_origins: tuple[str, ...] = ("*",)
+    max_send_rate: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
+        return cls(
+            **settings.from_env(
+                env,
+                {
+                    "stories_table": ("STORIES_TABLE", settings.text),
+                    "public_api_url": ("PUBLIC_API_URL", settings.url_base),
+                    "story_url_template": ("STORY_URL_TEMPLATE", settings.text),
+                    "cors_origins": ("CORS_ALLOWED_ORIGINS", settings.origins),
+                    "max_send_rate": ("SES_MAX_SEND_RATE", _rate),
+                },
+                required={
+                    "subscribers_table": "SUBSCRIBERS_TABLE",
+                    "sender": "SENDER_EMAIL",
+                    "signing_key_parameter": "SIGNING_KEY_PARAMETER",
+                },
+            )
+        )
