@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from devtools.template import ROOT, function_environment, load_template, resource
+from newsroom.newsletter import service as newsletter_module
 from newsroom.newsletter.addresses import (
     MAX_ADDRESS_LENGTH,
     InvalidAddress,
@@ -21,7 +22,6 @@ from newsroom.newsletter.addresses import (
 )
 from newsroom.newsletter.emails import confirmation_email, digest_email
 from newsroom.newsletter.service import Mailer, SigningKey
-from newsroom.newsletter import service as newsletter_module
 from newsroom.newsletter.settings import NewsletterSettings
 from newsroom.newsletter.tokens import CONFIRM_TTL_SECONDS, InvalidToken, issue_token, verify_token
 
