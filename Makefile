@@ -29,10 +29,11 @@ emails: install ## Show the emails the running `make dev` stack has sent (embedd
 test: install browser ## Run every test
 	$(PY) -m pytest
 
-lint: install ## ruff (lint + format check), mypy, and the layer's pins against the lock
+lint: install ## ruff (lint + format check), mypy, import contracts, the layer's pins vs the lock
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	PYTHONPATH=layers/common .venv/bin/lint-imports --no-cache --no-logo
 	@$(MAKE) --no-print-directory layer-requirements LAYER_REQ_CHECK=1
 
 format: install ## Apply ruff's fixes and formatting
@@ -43,10 +44,12 @@ schema: install ## Regenerate schema/story.schema.json from the model
 	$(PY) -m devtools.schema > schema/story.schema.json
 
 LAYER_REQ := layers/common/requirements.txt
+# boto3 and what only it brings are left out: Lambda's Python runtime ships them. jmespath stays
+# (Powertools needs it too).
 layer-requirements: install ## Export the layer's pins from uv.lock (no boto3: Lambda ships it)
 	@$(UV) export --quiet --frozen --no-default-groups --no-emit-project --no-hashes \
-	  --no-emit-package botocore --no-emit-package urllib3 --no-emit-package python-dateutil \
-	  --no-emit-package six \
+	  --no-emit-package boto3 --no-emit-package s3transfer --no-emit-package botocore \
+	  --no-emit-package urllib3 --no-emit-package python-dateutil --no-emit-package six \
 	  --no-header --no-annotate --format requirements-txt > $(LAYER_REQ).new
 	@if [ -n "$(LAYER_REQ_CHECK)" ]; then \
 	  diff -u $(LAYER_REQ) $(LAYER_REQ).new && rm $(LAYER_REQ).new \

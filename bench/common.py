@@ -1,5 +1,5 @@
 """What every benchmark group shares: result rows and goals, statistics, the Lambda-like
-environment, realistic stories and a Lambda context."""
+environment and realistic stories."""
 
 import json
 import operator
@@ -314,19 +314,3 @@ def write_jsonl(path: Path, count: int) -> int:
         for i in range(count):
             handle.write(json.dumps(story_value(i), ensure_ascii=False) + "\n")
     return path.stat().st_size
-
-
-class LambdaContext:
-    """What the Lambda runtime passes as ``context`` (the fields Powertools reads)."""
-
-    def __init__(self, function_name: str, memory_mb: int = 512) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = "6f5a3c1e-0c1b-4d8e-9a53-1b2d3c4e5f60"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "2026/11/29/[$LATEST]bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000

@@ -23,7 +23,6 @@ from bench.common import (
     REGION,
     TOPICS,
     Goal,
-    LambdaContext,
     Row,
     compared,
     lambda_environment,
@@ -31,7 +30,7 @@ from bench.common import (
     use_environment,
 )
 from devtools.events import apigw_event
-from devtools.functions import load_function_module
+from devtools.functions import LambdaContext, load_function_module
 from devtools.template import create_table_kwargs
 
 TABLE = "signal-noise-stories"

@@ -34,7 +34,6 @@ import boto3
 from bench.common import (
     REGION,
     Goal,
-    LambdaContext,
     Row,
     child_environment,
     compared,
@@ -78,7 +77,7 @@ def process_cpu_seconds(pid: int) -> float:
 def child_handler(key: str, size: int) -> dict[str, Any]:
     """Load the ingest function as Lambda would, then process one S3 event."""
     from devtools.events import s3_event, s3_record
-    from devtools.functions import load_function_module
+    from devtools.functions import LambdaContext, load_function_module
 
     module = load_function_module("ingest")
     operations: Counter[str] = Counter()
@@ -90,7 +89,7 @@ def child_handler(key: str, size: int) -> dict[str, Any]:
     baseline = _peak_rss_kib()
     event = s3_event(s3_record(BUCKET, key, size=size))
     cpu, started = _cpu_seconds(), time.perf_counter()
-    result = module.handler(event, LambdaContext("signal-noise-IngestFunction", 1024))
+    result = module.handler(event, LambdaContext("signal-noise-IngestFunction", memory_mb=1024))
     elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     (receipt,) = result["files"]
     return {
@@ -109,6 +108,7 @@ def child_reference(key: str) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
     from newsroom.core import aws
+    from newsroom.stories.items import STORY_SK, story_pk
 
     s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
     serializer = TypeSerializer()
@@ -120,7 +120,7 @@ def child_reference(key: str) -> dict[str, Any]:
         if not line.strip():
             continue
         story = json.loads(line)
-        item = {"pk": f"story#{story['slug']}", "sk": "story", **story}
+        item = {"pk": story_pk(story["slug"]), "sk": STORY_SK, **story}
         dynamodb.put_item(
             TableName=TABLE, Item={k: serializer.serialize(v) for k, v in item.items()}
         )

@@ -26,7 +26,6 @@ from botocore.stub import Stubber
 
 from bench.common import (
     Goal,
-    LambdaContext,
     Row,
     compared,
     lambda_environment,
@@ -38,7 +37,7 @@ from bench.common import (
     use_environment,
 )
 from devtools.events import apigw_event
-from devtools.functions import load_function_module
+from devtools.functions import LambdaContext, load_function_module
 from devtools.template import ROOT
 
 TABLE = "signal-noise-stories"
@@ -74,6 +73,9 @@ def canned_items() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def reference_handlers(client: Any) -> tuple[Handler, Handler]:
+    from newsroom.stories.items import ALL_STORIES_FEED, STORY_SK, story_pk
+    from newsroom.stories.repository import FEED_INDEX
+
     deserializer = TypeDeserializer()
 
     def plain(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -83,9 +85,9 @@ def reference_handlers(client: Any) -> tuple[Handler, Handler]:
         limit = int((event.get("queryStringParameters") or {}).get("limit", LIMIT))
         response = client.query(
             TableName=TABLE,
-            IndexName="feed",
+            IndexName=FEED_INDEX,
             KeyConditionExpression="feed_pk = :feed",
-            ExpressionAttributeValues={":feed": {"S": "feed"}},
+            ExpressionAttributeValues={":feed": {"S": ALL_STORIES_FEED}},
             ScanIndexForward=False,
             Limit=limit + 1,
         )
@@ -94,7 +96,7 @@ def reference_handlers(client: Any) -> tuple[Handler, Handler]:
     def get_story(event: dict[str, Any], context: Any) -> dict[str, Any]:
         slug = event["pathParameters"]["slug"]
         response = client.get_item(
-            TableName=TABLE, Key={"pk": {"S": f"story#{slug}"}, "sk": {"S": "story"}}
+            TableName=TABLE, Key={"pk": {"S": story_pk(slug)}, "sk": {"S": STORY_SK}}
         )
         return {"statusCode": 200, "body": json.dumps(plain([response["Item"]])[0])}
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from devtools.events import apigw_event
+from devtools.functions import LambdaContext
 from devtools.template import load_template, resource
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -83,23 +85,7 @@ class Container:
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            return self.handler(event, LocalContext(self.name))
-
-
-class LocalContext:
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
-        )
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+            return self.handler(event, LambdaContext(self.name))
 
 
 class Gateway:
@@ -190,44 +176,26 @@ class Gateway:
         for key, value in headers:
             multi_headers.setdefault(key, []).append(value)
         multi_headers.setdefault("X-Forwarded-Proto", ["http"])
-        text_body: str | None = None
-        is_base64 = False
-        if body:
-            try:
-                text_body = body.decode("utf-8")
-            except UnicodeDecodeError:
-                text_body, is_base64 = base64.b64encode(body).decode(), True
-        now = datetime.now(UTC)
-        return {
-            "resource": route.resource,
-            "path": path,
-            "httpMethod": method,
-            "headers": {k: v[-1] for k, v in multi_headers.items()},
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": path_params or None,
-            "stageVariables": None,
-            "requestContext": {
-                "accountId": "000000000000",
-                "apiId": "local",
-                "resourceId": "local",
-                "stage": self.stage,
-                "requestId": request_id,
-                "extendedRequestId": request_id,
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "requestTimeEpoch": int(now.timestamp() * 1000),
-                # A custom domain with no base path: the path clients call is the resource path.
-                "path": path,
-                "resourcePath": route.resource,
-                "httpMethod": method,
-                "protocol": "HTTP/1.1",
-                "domainName": host,
-                "identity": {"sourceIp": "127.0.0.1"},
-            },
-            "body": text_body,
-            "isBase64Encoded": is_base64,
-        }
+        return apigw_event(
+            method,
+            path,
+            resource=route.resource,
+            path_parameters=path_params or None,
+            query=multi_query,
+            headers=multi_headers,
+            body=body,
+            stage=self.stage,
+            request_id=request_id,
+            host=host,
+            default_headers=False,  # exactly the headers the client sent
+            # A custom domain with no base path: the path clients call is the resource path.
+            context_path=path,
+            account_id="000000000000",
+            api_id="local",
+            resource_id="local",
+            request_time=datetime.now(UTC),
+            user_agent=None,
+        )
 
     def _response(
         self, result: dict[str, Any], request_headers: list[tuple[str, str]], request_id: str

@@ -17,7 +17,7 @@ from typing import Any
 
 from devtools.backend import Backend, start_backend
 from devtools.functions import load_function_module
-from devtools.gateway import Container, Gateway, LocalContext, serve
+from devtools.gateway import Container, Gateway, serve
 from devtools.template import ROOT, function_environment, s3_event_prefix
 
 log = logging.getLogger("stack")
@@ -42,16 +42,10 @@ def _env_for(function_id: str, backend: Backend, extra: dict[str, str]) -> dict[
     return env
 
 
-def load_handler(function_id: str, module: str, env: dict[str, str]) -> Any:
-    """Load ``functions/<module>/app.py`` with ``env`` as its environment (like a container
-    of that function); the process environment is restored afterwards."""
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        return load_function_module(module).handler
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def load_handler(module: str, env: dict[str, str]) -> Any:
+    """The handler of ``functions/<module>/app.py`` loaded with ``env`` (like a container of
+    that function)."""
+    return load_function_module(module, env).handler
 
 
 @dataclass
@@ -151,7 +145,10 @@ class Stack:
 
     def wait_for_receipt(self, key: str, timeout: float = 10) -> dict[str, Any]:
         s3 = self.backend.client("s3")
-        receipt_key = "receipts/" + key.removeprefix("incoming/") + ".json"
+        from newsroom.ingest.settings import IngestSettings
+
+        settings = IngestSettings.from_env(_env_for("IngestFunction", self.backend, {}))
+        receipt_key = settings.receipt_key(key)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -252,11 +249,10 @@ def start_stack(
         },
     )
     gateway.containers["ApiFunction"] = [
-        Container(load_handler("ApiFunction", "api", env), "ApiFunction")
-        for _ in range(api_containers)
+        Container(load_handler("api", env), "ApiFunction") for _ in range(api_containers)
     ]
     ingest = Container(
-        load_handler("IngestFunction", "ingest", _env_for("IngestFunction", backend, {})),
+        load_handler("ingest", _env_for("IngestFunction", backend, {})),
         "IngestFunction",
     )
     newsletter_env = {
@@ -267,7 +263,6 @@ def start_stack(
     gateway.containers["SubscriptionsFunction"] = [
         Container(
             load_handler(
-                "SubscriptionsFunction",
                 "subscriptions",
                 _env_for("SubscriptionsFunction", backend, newsletter_env),
             ),
@@ -276,9 +271,7 @@ def start_stack(
         for _ in range(2)
     ]
     digest = Container(
-        load_handler(
-            "DigestFunction", "digest", _env_for("DigestFunction", backend, newsletter_env)
-        ),
+        load_handler("digest", _env_for("DigestFunction", backend, newsletter_env)),
         "DigestFunction",
     )
     stack = Stack(backend, api_url, http, queue_url, ingest, digest)
@@ -288,4 +281,4 @@ def start_stack(
     return stack
 
 
-__all__ = ["LocalContext", "Stack", "start_stack"]
+__all__ = ["Stack", "start_stack"]

@@ -3,6 +3,7 @@
 from typing import Any
 
 from newsroom.core.dynamo import from_dynamo
+from newsroom.stories.items import FEED_INDEX
 
 ItemsByKey = dict[tuple[str, str], dict[str, Any]]
 
@@ -25,11 +26,12 @@ def table_items(dynamodb: Any, table: str, attributes: str | None = None) -> Ite
 
 
 def feed_items(dynamodb: Any, table: str, feed_pk: str) -> list[dict[str, Any]]:
-    """One partition of the ``feed`` index, newest first."""
+    """One partition of the feed index (``ALL_STORIES_FEED`` or a ``topic_feed``), newest
+    first."""
     found: list[dict[str, Any]] = []
     params: dict[str, Any] = {
         "TableName": table,
-        "IndexName": "feed",
+        "IndexName": FEED_INDEX,
         "KeyConditionExpression": "feed_pk = :pk",
         "ExpressionAttributeValues": {":pk": {"S": feed_pk}},
         "ScanIndexForward": False,

@@ -12,9 +12,11 @@ import pytest
 from moto import mock_aws
 
 from devtools.backend import make_dynamodb_requests_atomic
-from devtools.functions import load_function_module
+from devtools.functions import LambdaContext, load_function_module
 from devtools.template import ROOT, create_table_kwargs, function_environment
 from newsroom.core import aws
+
+__all__ = ["LambdaContext", "load_function"]  # imported by test modules
 
 REGION = "us-east-1"
 TABLE = "stories-test"
@@ -77,31 +79,19 @@ def load_function(
     name: str, logical_id: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> ModuleType:
     """The real ``functions/<name>/app.py`` with the function's environment from the
-    template plus ``env``, loaded fresh as in a new Lambda container."""
-    for key, value in {**function_environment(logical_id), **env}.items():
+    template plus ``env``, loaded fresh as in a new Lambda container. The variables stay set
+    (through ``monkeypatch``) for the test, as they stay set in the container."""
+    function_env = {**function_environment(logical_id), **env}
+    for key, value in function_env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    return load_function_module(name)
-
-
-class LambdaContext:
-    """What the Lambda runtime passes as ``context`` (the fields Powertools reads)."""
-
-    function_name = "IngestFunction"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:IngestFunction"
-    memory_limit_in_mb = 1024
-    aws_request_id = "6f5a3c1e-0c1b-4d8e-9a53-1b2d3c4e5f60"
-    log_group_name = "/aws/lambda/IngestFunction"
-    log_stream_name = "2026/11/29/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+    function_env.pop("AWS_ENDPOINT_URL", None)
+    return load_function_module(name, function_env)
 
 
 @pytest.fixture
 def lambda_context() -> LambdaContext:
-    return LambdaContext()
+    return LambdaContext("IngestFunction", memory_mb=1024)
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from devtools.cli.validate import (
 )
 from newsroom.core.errors import FileRejected
 from newsroom.ingest.files import file_kind
-from newsroom.ingest.receipts import receipt_key
 from newsroom.ingest.settings import IngestSettings
 
 if TYPE_CHECKING:
@@ -77,9 +76,7 @@ def upload_file(
     # The stored object's own time and ETag: a receipt is ours only if it is not older and
     # names the same ETag (a retried or earlier upload leaves receipts too).
     head = s3.head_object(Bucket=bucket, Key=key)
-    expected = None
-    if key.startswith(settings.incoming_prefix):
-        expected = receipt_key(key, settings.incoming_prefix, settings.receipts_prefix)
+    expected = settings.receipt_key(key) if key.startswith(settings.incoming_prefix) else None
     return Upload(file, key, head["ETag"].strip('"'), head["LastModified"], expected)
 
 

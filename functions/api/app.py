@@ -12,7 +12,8 @@ from newsroom.read_api.settings import ApiSettings
 from newsroom.stories.repository import StoryRepository
 
 settings = ApiSettings.from_env()
-api = ReadApi(settings, StoryRepository(aws.client("dynamodb"), settings.table_name), logger)
+stories = StoryRepository(aws.client("dynamodb"), settings.table_name)
+api = ReadApi(settings, stories, logger)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

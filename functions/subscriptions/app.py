@@ -5,20 +5,13 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsroom.core import aws
 from newsroom.core.observability import logger, tracer
 from newsroom.newsletter.routes import SubscriptionsApi
-from newsroom.newsletter.service import Mailer, Newsletter, SigningKey
 from newsroom.newsletter.settings import NewsletterSettings
-from newsroom.newsletter.subscribers import SubscriberRepository
+from newsroom.newsletter.wiring import build_newsletter
 
 settings = NewsletterSettings.from_env()
-newsletter = Newsletter(
-    SubscriberRepository(aws.client("dynamodb"), settings.subscribers_table),
-    Mailer(aws.client("ses"), settings.max_send_rate),
-    SigningKey(aws.client("ssm"), settings.signing_key_parameter),
-    settings.sender,
-)
+newsletter = build_newsletter(settings)
 api = SubscriptionsApi(newsletter, settings.cors_origins, logger, settings.public_api_url)
 
 

@@ -33,6 +33,14 @@ from urllib3.exceptions import ProtocolError
 from devtools.events import s3_event, s3_record
 from devtools.tables import table_items
 from newsroom.core.errors import TransientAWSError
+from newsroom.stories.items import (
+    ALL_STORIES_FEED,
+    FEED_INDEX,
+    STORY_SK,
+    TOPIC_SK_PREFIX,
+    story_pk,
+    topic_feed,
+)
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
@@ -80,7 +88,7 @@ def feed_index(dynamodb: Any, table: str) -> dict[str, list[str]]:
     """The whole ``feed`` index in one read: the slugs of every partition (``feed`` and
     ``topic#...``)."""
     partitions: dict[str, list[str]] = {}
-    params: dict[str, Any] = {"TableName": table, "IndexName": "feed"}
+    params: dict[str, Any] = {"TableName": table, "IndexName": FEED_INDEX}
     while True:
         response = dynamodb.scan(**params)
         for item in response["Items"]:
@@ -94,7 +102,7 @@ def feed_slugs(dynamodb: Any, table: str, feed_pk: str) -> list[str]:
     slugs: list[str] = []
     params: dict[str, Any] = {
         "TableName": table,
-        "IndexName": "feed",
+        "IndexName": FEED_INDEX,
         "KeyConditionExpression": "feed_pk = :pk",
         "ExpressionAttributeValues": {":pk": {"S": feed_pk}},
     }
@@ -106,8 +114,8 @@ def feed_slugs(dynamodb: Any, table: str, feed_pk: str) -> list[str]:
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def receipt_exists(s3: Any, bucket: str, key: str) -> bool:
-    receipt = "receipts/" + key.removeprefix("incoming/") + ".json"
+def receipt_exists(s3: Any, bucket: str, ingest_app: Any, key: str) -> bool:
+    receipt = ingest_app.settings.receipt_key(key)
     return s3.list_objects_v2(Bucket=bucket, Prefix=receipt).get("KeyCount", 0) > 0
 
 
@@ -117,19 +125,21 @@ def assert_stored_with_topics(
     """The table holds exactly the ``expected`` stories ({slug: story as uploaded}), each
     with exactly its own topic entries, carrying its content hash."""
     items = table_items(dynamodb, table, VERSION_ATTRIBUTES)
-    stories = {pk.removeprefix("story#"): i for (pk, sk), i in items.items() if sk == "story"}
-    assert sorted(stories) == sorted(expected)
+    stories = {pk: i for (pk, sk), i in items.items() if sk == STORY_SK}  # by pk
+    assert sorted(stories) == sorted(story_pk(slug) for slug in expected)
     for slug, wanted in expected.items():
-        assert (stories[slug]["title"], stories[slug]["updated_at"]) == (
+        stored = stories[story_pk(slug)]
+        assert (stored["title"], stored["updated_at"]) == (
             wanted["title"],
             wanted["updated_at"],
         ), slug
-    entries: dict[str, dict[str, str]] = {slug: {} for slug in stories}
+    entries: dict[str, dict[str, str]] = {pk: {} for pk in stories}
     for (pk, sk), item in items.items():
-        if sk != "story":
-            entries[pk.removeprefix("story#")][sk.removeprefix("topic#")] = item["content_hash"]
+        if sk != STORY_SK:
+            entries[pk][sk.removeprefix(TOPIC_SK_PREFIX)] = item["content_hash"]
     for slug, wanted in expected.items():
-        assert entries[slug] == dict.fromkeys(wanted["topics"], stories[slug]["content_hash"]), slug
+        content_hash = stories[story_pk(slug)]["content_hash"]
+        assert entries[story_pk(slug)] == dict.fromkeys(wanted["topics"], content_hash), slug
 
 
 def assert_complete(receipt: dict[str, Any], size: int) -> None:
@@ -378,7 +388,7 @@ def test_throttling_in_the_middle_of_a_big_file_is_retried_until_every_story_is_
     stored_after_failure = [
         i
         for (pk, sk), i in table_items(dynamodb, stories_table, "pk, sk, updated_at").items()
-        if sk == "story"
+        if sk == STORY_SK
     ]
     written = sum(i["updated_at"] == "2025-10-06T08:00:00Z" for i in stored_after_failure)
     assert 0 < written < n - n // 10  # the fault hit in the middle of the file
@@ -407,9 +417,9 @@ def test_throttling_in_the_middle_of_a_big_file_is_retried_until_every_story_is_
     newest = {s: newer[s] if s in seeded and seeded[s] is newer[s] else in_file[s] for s in slugs}
     assert_stored_with_topics(dynamodb, stories_table, newest)
     index = feed_index(dynamodb, stories_table)
-    assert sorted(index.pop("feed")) == slugs  # each story once
+    assert sorted(index.pop(ALL_STORIES_FEED)) == slugs  # each story once
     topics = {t for s in newest.values() for t in s["topics"]}
-    assert {p.removeprefix("topic#"): sorted(listed) for p, listed in index.items()} == {
+    assert {p.removeprefix(TOPIC_SK_PREFIX): sorted(listed) for p, listed in index.items()} == {
         t: sorted(s for s, v in newest.items() if t in v["topics"]) for t in topics
     }  # no "old" topic: the updated stories left it
 
@@ -468,7 +478,7 @@ def test_unprocessed_batch_items_are_retried_within_the_invocation(
     assert receipt["status"] == "ok"
     assert receipt["counts"]["created"] == 30
     assert_stored_with_topics(dynamodb, stories_table, stories)
-    assert sorted(feed_slugs(dynamodb, stories_table, "topic#ai")) == sorted(stories)
+    assert sorted(feed_slugs(dynamodb, stories_table, topic_feed("ai"))) == sorted(stories)
 
 
 def test_batch_writes_left_unprocessed_on_every_retry_raise_and_the_retry_heals(
@@ -482,8 +492,8 @@ def test_batch_writes_left_unprocessed_on_every_retry_raise_and_the_retry_heals(
     with pytest.raises(TransientAWSError):
         ingest_app.handler(event, lambda_context)
 
-    assert feed_slugs(dynamodb, stories_table, "topic#ai") == []
-    assert sorted(feed_slugs(dynamodb, stories_table, "feed")) == sorted(stories)
+    assert feed_slugs(dynamodb, stories_table, topic_feed("ai")) == []
+    assert sorted(feed_slugs(dynamodb, stories_table, ALL_STORIES_FEED)) == sorted(stories)
     dynamodb_faults.clear()
 
     ingest_app.handler(event, lambda_context)
@@ -568,7 +578,7 @@ def test_get_object_failing_every_attempt_raises_for_lambda_to_retry(
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
     assert s3_faults.attempts == {("GetObject", 1): total_attempts(ingest_app.ingestor._s3)}
     assert read_receipt(other)["counts"]["created"] == 1
-    assert not receipt_exists(s3, bucket, failing)
+    assert not receipt_exists(s3, bucket, ingest_app, failing)
     assert_stored_with_topics(dynamodb, stories_table, {"near": story("near")})
     s3_faults.clear()
 
@@ -659,7 +669,7 @@ def test_get_object_body_breaking_mid_file_raises_and_the_retry_completes(
 
     assert type(raised.value).__name__ in {"ResponseStreamingError", "IncompleteReadError"}
     assert read_receipt(other)["counts"]["created"] == 1  # the other file was not held up
-    assert not receipt_exists(s3, bucket, long_key)
+    assert not receipt_exists(s3, bucket, ingest_app, long_key)
     complete_lines = long_body[:limit].count(b"\n")
     read_so_far = dict(list(stories.items())[:complete_lines])
     assert_stored_with_topics(dynamodb, stories_table, {**read_so_far, "short": story("short")})
@@ -715,7 +725,7 @@ def test_receipt_write_failing_every_attempt_raises_and_the_retry_writes_it(
 
     assert raised.value.response["Error"]["Code"] == "ServiceUnavailable"
     assert s3_faults.attempts == {("PutObject", 1): total_attempts(ingest_app.ingestor._s3)}
-    assert not receipt_exists(s3, bucket, failing)
+    assert not receipt_exists(s3, bucket, ingest_app, failing)
     assert read_receipt(other)["counts"]["created"] == 1
     every_story = {**stories, "beside": story("beside")}
     assert_stored_with_topics(dynamodb, stories_table, every_story)

@@ -19,6 +19,7 @@ import pytest
 
 from devtools.events import s3_event, s3_record
 from devtools.tables import table_items
+from newsroom.stories.items import ALL_STORIES_FEED, STORY_SK, TOPIC_SK_PREFIX, story_pk
 from tests.conftest import load_function
 
 pytestmark = [
@@ -67,16 +68,18 @@ def snapshot(dynamodb: Any, table: str) -> Items:
 
 
 def outside(items: Items, slugs: set[str]) -> Items:
-    return {key: item for key, item in items.items() if key[0] not in {f"story#{s}" for s in slugs}}
+    return {key: item for key, item in items.items() if key[0] not in {story_pk(s) for s in slugs}}
 
 
 def stories_in(items: Items) -> dict[str, dict[str, Any]]:
-    return {item["slug"]: item for (_, sk), item in items.items() if sk == "story"}
+    return {item["slug"]: item for (_, sk), item in items.items() if sk == STORY_SK}
 
 
 def topics_of(items: Items, slug: str) -> set[str]:
     return {
-        sk.removeprefix("topic#") for pk, sk in items if pk == f"story#{slug}" and sk != "story"
+        sk.removeprefix(TOPIC_SK_PREFIX)
+        for pk, sk in items
+        if pk == story_pk(slug) and sk != STORY_SK
     }
 
 
@@ -131,12 +134,17 @@ class Run:
         assert receipt["source"]["size"] == len(body)
         return result, receipt
 
+    def receipt_key(self, key: str) -> str:
+        """Where the function writes the receipt of ``key``."""
+        key_of: str = self.app.settings.receipt_key(key)
+        return key_of
+
     def receipt(self, key: str) -> dict[str, Any]:
-        name = "receipts/" + key.removeprefix("incoming/") + ".json"
+        name = self.receipt_key(key)
         return json.loads(self.s3.get_object(Bucket=self.bucket, Key=name)["Body"].read())
 
     def receipt_size(self, key: str) -> int:
-        name = "receipts/" + key.removeprefix("incoming/") + ".json"
+        name = self.receipt_key(key)
         size: int = self.s3.head_object(Bucket=self.bucket, Key=name)["ContentLength"]
         return size
 
@@ -622,7 +630,7 @@ def test_null_for_a_required_field_is_rejected_and_for_an_optional_one_means_abs
     assert island["status"] == "published"
     assert island["topics"] == island["sections"] == []
     assert "author" not in island and "source" not in island
-    assert island["feed_pk"] == "feed"
+    assert island["feed_pk"] == ALL_STORIES_FEED
     assert stored["nested-nulls"]["sections"] == [{"heading": "H", "bullets": ["b"]}]
     # null topics on the update mean "no topics": the story left its old topics' lists.
     assert stored["baseline-a"]["topics"] == []
@@ -716,9 +724,10 @@ def test_keys_with_spaces_and_non_ascii_are_decoded_and_get_their_receipt(
     receipt = run.receipt(key)
     assert receipt["source"]["key"] == key
     assert receipt["status"] == "ok"
-    receipts = run.s3.list_objects_v2(Bucket=run.bucket, Prefix="receipts/")["Contents"]
-    expected = "receipts/" + key.removeprefix("incoming/") + ".json"
-    assert sorted(r["Key"] for r in receipts) == sorted(["receipts/seed.json.json", expected])
+    prefix = run.app.settings.receipts_prefix
+    receipts = run.s3.list_objects_v2(Bucket=run.bucket, Prefix=prefix)["Contents"]
+    expected = [run.receipt_key("incoming/seed.json"), run.receipt_key(key)]
+    assert sorted(r["Key"] for r in receipts) == sorted(expected)
     after = run.items()
     assert outside(after, {"keyed-story"}) == outside(before, {"keyed-story"})
     assert stories_in(after)["keyed-story"]["source_key"] == key

@@ -40,6 +40,8 @@ from devtools.functions import load_function_module
 from devtools.tables import feed_items, table_items
 from devtools.template import function_environment
 from newsroom.core import aws
+from newsroom.ingest.settings import IngestSettings
+from newsroom.stories.items import ALL_STORIES_FEED, STORY_SK, TOPIC_SK_PREFIX, story_pk, topic_feed
 from tests.conftest import LambdaContext
 
 pytestmark = pytest.mark.filterwarnings(
@@ -48,6 +50,10 @@ pytestmark = pytest.mark.filterwarnings(
 
 CONTAINERS = 12  # one per concurrent delivery: a Lambda container runs one invocation at a time
 VERSIONS = 12
+# The containers' settings as the template deploys them (the table name does not matter here).
+INGEST_SETTINGS = IngestSettings.from_env(
+    {**function_environment("IngestFunction"), "STORIES_TABLE": "stories-hardening"}
+)
 
 
 # -- the embedded backend and the function's containers ---------------------------------
@@ -159,7 +165,7 @@ def feed(dynamodb: Any, table: str, feed_pk: str) -> list[dict[str, Any]]:
 
 
 def read_receipt(s3: Any, bucket: str, key: str) -> dict[str, Any]:
-    receipt = "receipts/" + key.removeprefix("incoming/") + ".json"
+    receipt = INGEST_SETTINGS.receipt_key(key)
     return json.loads(s3.get_object(Bucket=bucket, Key=receipt)["Body"].read())
 
 
@@ -173,7 +179,8 @@ def deliver_concurrently(
 
     def deliver(slot: int) -> dict[str, Any]:
         start.wait()
-        result: dict[str, Any] = containers[slot].handler(events[order[slot]], LambdaContext())
+        context = LambdaContext("IngestFunction")
+        result: dict[str, Any] = containers[slot].handler(events[order[slot]], context)
         return result
 
     with ThreadPoolExecutor(max_workers=len(order)) as pool:
@@ -199,23 +206,23 @@ class Table:
     ) -> None:
         """The stored story is ``newest``; it is in the feed once (when ``listed``), and
         exactly the newest version's topics list it, with the newest version's summary."""
-        stored = self.items[f"story#{slug}", "story"]
+        stored = self.items[story_pk(slug), STORY_SK]
         assert stored["title"] == newest["title"]
         assert stored["updated_at"] == newest["updated_at"]
         assert stored["topics"] == newest["topics"]
         assert stored["status"] == newest.get("status", "published")
-        in_feed = [i for i in self.feed("feed") if i["slug"] == slug]
+        in_feed = [i for i in self.feed(ALL_STORIES_FEED) if i["slug"] == slug]
         assert [i["title"] for i in in_feed] == ([newest["title"]] if listed else [])
         wanted = set(newest["topics"]) if listed else set()
         entries = {
-            sk.removeprefix("topic#"): item
+            sk.removeprefix(TOPIC_SK_PREFIX): item
             for (pk, sk), item in self.items.items()
-            if pk == f"story#{slug}" and sk != "story"
+            if pk == story_pk(slug) and sk != STORY_SK
         }
         assert set(entries) == wanted
         assert {e["content_hash"] for e in entries.values()} <= {stored["content_hash"]}
         for topic in every_topic:
-            listing = [i["title"] for i in self.feed(f"topic#{topic}") if i["slug"] == slug]
+            listing = [i["title"] for i in self.feed(topic_feed(topic)) if i["slug"] == slug]
             assert listing == ([newest["title"]] if topic in wanted else []), topic
 
 
@@ -270,7 +277,7 @@ def test_concurrent_versions_converge_and_replays_change_nothing(
 
     # S3 delivers at least once: every event again, one after the other ...
     for event in events:
-        containers[0].handler(event, LambdaContext())
+        containers[0].handler(event, LambdaContext("IngestFunction"))
     assert snapshot(dynamodb, backend.table) == before
     # ... and all at once, in another order.
     rng.shuffle(order)
@@ -327,12 +334,12 @@ def test_concurrent_batches_of_versions_converge_and_replays_change_nothing(
         receipt = read_receipt(s3, backend.bucket, key)
         assert receipt["status"] == "ok"
         assert [s["index"] for s in receipt["stories"]] == list(range(per_file))
-    in_feed = [i["slug"] for i in table.feed("feed")]
+    in_feed = [i["slug"] for i in table.feed(ALL_STORIES_FEED)]
     assert sorted(s for s in in_feed if s.startswith(f"batch-{seed}-")) == slugs
     before = snapshot(dynamodb, backend.table)
 
     for event in events:
-        containers[0].handler(event, LambdaContext())
+        containers[0].handler(event, LambdaContext("IngestFunction"))
     assert snapshot(dynamodb, backend.table) == before
     rng.shuffle(order)
     deliver_concurrently(containers, events, order)

@@ -321,7 +321,7 @@ class DynamoCalls:
 
 
 def dynamo_client(api_app: ModuleType) -> Any:
-    return api_app.api.repository._client
+    return api_app.stories._client
 
 
 @pytest.fixture

@@ -23,6 +23,13 @@ from devtools.events import s3_event, s3_record, s3_test_event
 from devtools.tables import feed_items, table_items
 from newsroom.core.dynamo import from_dynamo
 from newsroom.core.slugs import slugify
+from newsroom.stories.items import (
+    ALL_STORIES_FEED,
+    STORY_SK,
+    TOPIC_SK_PREFIX,
+    story_pk,
+    topic_feed,
+)
 from newsroom.stories.repository import StoryRepository
 from tests.conftest import load_function
 
@@ -101,11 +108,11 @@ def topic_entries(dynamodb: Any, table: str, slug: str) -> dict[str, dict[str, A
     response = dynamodb.query(
         TableName=table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :topic)",
-        ExpressionAttributeValues={":pk": {"S": f"story#{slug}"}, ":topic": {"S": "topic#"}},
+        ExpressionAttributeValues={":pk": {"S": story_pk(slug)}, ":topic": {"S": TOPIC_SK_PREFIX}},
         ConsistentRead=True,
     )
     return {
-        item["sk"].removeprefix("topic#"): item
+        item["sk"].removeprefix(TOPIC_SK_PREFIX): item
         for item in (from_dynamo(i) for i in response["Items"])
     }
 
@@ -121,11 +128,6 @@ def results(receipt: dict[str, Any]) -> dict[str, str]:
 
 def counts(**nonzero: int) -> dict[str, int]:
     return {**NO_STORIES, **nonzero}
-
-
-def receipt_exists(s3: Any, bucket: str, source_key: str) -> bool:
-    key = "receipts/" + source_key.removeprefix("incoming/") + ".json"
-    return s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) > 0
 
 
 def assert_source(receipt: dict[str, Any], bucket: str, key: str, data: bytes) -> None:
@@ -170,9 +172,9 @@ def test_single_story_json_is_stored(
     assert item["status"] == "published"
     assert item["updated_at"] == item["published_at"] == "2025-10-01T08:00:00Z"
     assert item["source_key"] == key
-    assert feed(dynamodb, stories_table, "feed") == ["fusion-roadmap"]
-    assert feed(dynamodb, stories_table, "topic#energy") == ["fusion-roadmap"]
-    assert feed(dynamodb, stories_table, "topic#ai") == ["fusion-roadmap"]
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["fusion-roadmap"]
+    assert feed(dynamodb, stories_table, topic_feed("energy")) == ["fusion-roadmap"]
+    assert feed(dynamodb, stories_table, topic_feed("ai")) == ["fusion-roadmap"]
 
     receipt = read_receipt(key)
     assert_source(receipt, bucket, key, body)
@@ -195,7 +197,7 @@ def test_batch_json_stores_every_story(
 
     ingest_app.handler(upload(s3, bucket, key, body), lambda_context)
 
-    assert feed(dynamodb, stories_table, "feed") == ["newest", "middle", "older"]
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["newest", "middle", "older"]
     assert stored(dynamodb, stories_table, "middle")["published_at"] == "2025-10-02T06:00:00Z"
     receipt = read_receipt(key)
     assert_source(receipt, bucket, key, body)
@@ -230,7 +232,7 @@ def test_json_lines_files_skip_blank_lines(
 
     for slug in ("first", "second", "third"):
         assert stored(dynamodb, stories_table, slug) is not None
-    assert sorted(feed(dynamodb, stories_table, "feed")) == ["first", "second", "third"]
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == ["first", "second", "third"]
     receipt = read_receipt(key)
     assert_source(receipt, bucket, key, body)
     assert receipt["status"] == "ok"
@@ -262,7 +264,7 @@ def test_batch_with_invalid_stories_stores_only_the_valid_ones(
 
     ingest_app.handler(upload(s3, bucket, key, body), lambda_context)
 
-    assert sorted(feed(dynamodb, stories_table, "feed")) == ["valid-one", "valid-two"]
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == ["valid-one", "valid-two"]
     for slug in ("no-heading", "bad-date"):
         assert stored(dynamodb, stories_table, slug) is None
     assert {i["slug"] for i in all_items(dynamodb, stories_table)} == {"valid-one", "valid-two"}
@@ -297,7 +299,7 @@ def test_jsonl_line_with_invalid_json_is_rejected_and_the_other_lines_stored(
 
     ingest_app.handler(upload(s3, bucket, key, body), lambda_context)
 
-    assert sorted(feed(dynamodb, stories_table, "feed")) == ["after", "before"]
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == ["after", "before"]
     assert stored(dynamodb, stories_table, "truncated") is None
     receipt = read_receipt(key)
     assert receipt["status"] == "partial"
@@ -331,8 +333,7 @@ def test_url_encoded_key_is_decoded_and_processed(
     item = stored(dynamodb, stories_table, "sao-paulo-data-centers")
     assert item["title"] == "São Paulo data centers"
     assert item["source_key"] == key
-    receipt_key = "receipts/Weekly batch/São Paulo.json.json"
-    receipt = json.loads(s3.get_object(Bucket=bucket, Key=receipt_key)["Body"].read())
+    receipt = read_receipt(key)
     assert_source(receipt, bucket, key, body)
     assert receipt["status"] == "ok"
     assert results(receipt) == {"sao-paulo-data-centers": "created"}
@@ -353,7 +354,7 @@ def test_event_with_several_records_processes_every_file(
 
     result = ingest_app.handler(event, lambda_context)
 
-    assert sorted(feed(dynamodb, stories_table, "feed")) == [
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == [
         "story-a",
         "story-b1",
         "story-b2",
@@ -390,11 +391,12 @@ def test_key_outside_incoming_is_ignored(
     result = ingest_app.handler(event, lambda_context)
 
     assert stored(dynamodb, stories_table, "outside-story") is None
-    assert feed(dynamodb, stories_table, "feed") == ["inside-story"]
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["inside-story"]
     assert [f["key"] for f in result["files"]] == [inside]
     assert results(read_receipt(inside)) == {"inside-story": "created"}
-    receipts = s3.list_objects_v2(Bucket=bucket, Prefix="receipts/")["Contents"]
-    assert [r["Key"] for r in receipts] == ["receipts/inside.json.json"]
+    settings = ingest_app.settings
+    receipts = s3.list_objects_v2(Bucket=bucket, Prefix=settings.receipts_prefix)["Contents"]
+    assert [r["Key"] for r in receipts] == [settings.receipt_key(inside)]
 
 
 def test_missing_object_gets_a_not_found_receipt(
@@ -431,7 +433,7 @@ def test_duplicate_delivery_is_unchanged(
     for slug in first:
         dynamodb.update_item(
             TableName=stories_table,
-            Key={"pk": {"S": f"story#{slug}"}, "sk": {"S": "story"}},
+            Key={"pk": {"S": story_pk(slug)}, "sk": {"S": STORY_SK}},
             UpdateExpression="SET ingested_at = :mark",
             ExpressionAttributeValues={":mark": {"S": "2000-01-01T00:00:00Z"}},
         )
@@ -442,7 +444,7 @@ def test_duplicate_delivery_is_unchanged(
         after = stored(dynamodb, stories_table, slug)
         assert after == {**before, "ingested_at": "2000-01-01T00:00:00Z"}
     assert topic_entries(dynamodb, stories_table, "dupe-one") == entries
-    assert sorted(feed(dynamodb, stories_table, "feed")) == ["dupe-one", "dupe-two"]
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == ["dupe-one", "dupe-two"]
     receipt = read_receipt(key)
     assert receipt["status"] == "ok"
     assert receipt["counts"] == counts(unchanged=2)
@@ -464,8 +466,8 @@ def test_older_version_arriving_later_is_stale(
     assert item["title"] == "Newer title"
     assert item["updated_at"] == "2025-10-02T08:00:00Z"
     assert item["source_key"] == "incoming/newer.json"
-    assert feed(dynamodb, stories_table, "topic#old") == []
-    assert feed(dynamodb, stories_table, "topic#ai") == ["versioned"]
+    assert feed(dynamodb, stories_table, topic_feed("old")) == []
+    assert feed(dynamodb, stories_table, topic_feed("ai")) == ["versioned"]
     receipt = read_receipt("incoming/older.json")
     assert receipt["status"] == "ok"
     assert receipt["counts"] == counts(stale=1)
@@ -486,8 +488,8 @@ def test_newer_version_replaces_the_stored_one(
     item = stored(dynamodb, stories_table, "evolving")
     assert item["title"] == "Second"
     assert item["updated_at"] == "2025-10-05T08:00:00Z"
-    assert [i["title"] for i in feed_items(dynamodb, stories_table, "feed")] == ["Second"]
-    assert [i["title"] for i in feed_items(dynamodb, stories_table, "topic#ai")] == ["Second"]
+    assert [i["title"] for i in feed_items(dynamodb, stories_table, ALL_STORIES_FEED)] == ["Second"]
+    assert [i["title"] for i in feed_items(dynamodb, stories_table, topic_feed("ai"))] == ["Second"]
     receipt = read_receipt("incoming/v2.json")
     assert receipt["counts"] == counts(updated=1)
     assert results(receipt) == {"evolving": "updated"}
@@ -506,7 +508,9 @@ def test_same_updated_at_with_different_content_replaces(
     ingest_app.handler(upload(s3, bucket, "incoming/b.json", as_json(corrected)), lambda_context)
 
     assert stored(dynamodb, stories_table, "fixup")["title"] == "Typo fixed"
-    assert [i["title"] for i in feed_items(dynamodb, stories_table, "topic#ai")] == ["Typo fixed"]
+    assert [i["title"] for i in feed_items(dynamodb, stories_table, topic_feed("ai"))] == [
+        "Typo fixed"
+    ]
     receipt = read_receipt("incoming/b.json")
     assert receipt["counts"] == counts(updated=1)
     assert results(receipt) == {"fixup": "updated"}
@@ -548,9 +552,9 @@ def test_drafts_and_retractions_are_stored_but_not_in_the_feed(
 
     assert stored(dynamodb, stories_table, "a-draft")["status"] == "draft"
     assert stored(dynamodb, stories_table, "a-retraction")["status"] == "retracted"
-    assert feed(dynamodb, stories_table, "feed") == ["published-one"]
-    assert feed(dynamodb, stories_table, "topic#ai") == ["published-one"]
-    assert feed(dynamodb, stories_table, "topic#chips") == []
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["published-one"]
+    assert feed(dynamodb, stories_table, topic_feed("ai")) == ["published-one"]
+    assert feed(dynamodb, stories_table, topic_feed("chips")) == []
     assert topic_entries(dynamodb, stories_table, "a-draft") == {}
     assert topic_entries(dynamodb, stories_table, "a-retraction") == {}
     receipt = read_receipt(key)
@@ -563,7 +567,7 @@ def test_published_story_later_retracted_leaves_the_feed_and_its_topics(
 ):
     published = story("claim", topics=["chips", "materials"])
     ingest_app.handler(upload(s3, bucket, "incoming/p.json", as_json(published)), lambda_context)
-    assert feed(dynamodb, stories_table, "topic#chips") == ["claim"]
+    assert feed(dynamodb, stories_table, topic_feed("chips")) == ["claim"]
     retracted = {
         **published,
         "status": "retracted",
@@ -576,9 +580,9 @@ def test_published_story_later_retracted_leaves_the_feed_and_its_topics(
     item = stored(dynamodb, stories_table, "claim")
     assert item["status"] == "retracted"
     assert "feed_pk" not in item
-    assert feed(dynamodb, stories_table, "feed") == []
-    assert feed(dynamodb, stories_table, "topic#chips") == []
-    assert feed(dynamodb, stories_table, "topic#materials") == []
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == []
+    assert feed(dynamodb, stories_table, topic_feed("chips")) == []
+    assert feed(dynamodb, stories_table, topic_feed("materials")) == []
     assert topic_entries(dynamodb, stories_table, "claim") == {}
     assert results(read_receipt("incoming/r.json")) == {"claim": "updated"}
 
@@ -597,16 +601,16 @@ def test_topic_change_moves_the_story_between_topic_feeds(
 
     ingest_app.handler(upload(s3, bucket, "incoming/2.json", as_json(second)), lambda_context)
 
-    assert feed(dynamodb, stories_table, "topic#energy") == []
-    assert feed(dynamodb, stories_table, "topic#chips") == ["moving"]
-    assert feed(dynamodb, stories_table, "topic#policy") == ["moving"]
-    assert feed(dynamodb, stories_table, "feed") == ["moving"]
+    assert feed(dynamodb, stories_table, topic_feed("energy")) == []
+    assert feed(dynamodb, stories_table, topic_feed("chips")) == ["moving"]
+    assert feed(dynamodb, stories_table, topic_feed("policy")) == ["moving"]
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["moving"]
     entries = topic_entries(dynamodb, stories_table, "moving")
     assert sorted(entries) == ["chips", "policy"]
     assert {e["title"] for e in entries.values()} == {"After the move"}
     assert {e["topics"] == ["policy", "chips"] for e in entries.values()} == {True}
     for topic in ("chips", "policy"):
-        [listed] = feed_items(dynamodb, stories_table, f"topic#{topic}")
+        [listed] = feed_items(dynamodb, stories_table, topic_feed(topic))
         assert listed["title"] == "After the move"
     assert results(read_receipt("incoming/2.json")) == {"moving": "updated"}
 
@@ -677,7 +681,7 @@ def test_jsonl_with_too_many_stories_stores_the_first_n(
 
     app.handler(upload(s3, bucket, key, body), lambda_context)
 
-    assert sorted(feed(dynamodb, stories_table, "feed")) == ["s-0", "s-1", "s-2"]
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == ["s-0", "s-1", "s-2"]
     assert {i["slug"] for i in all_items(dynamodb, stories_table)} == {"s-0", "s-1", "s-2"}
     receipt = read_receipt(key)
     assert receipt["status"] == "partial"
@@ -824,7 +828,10 @@ def test_transient_dynamodb_error_raises_and_the_retry_completes(
     assert raised.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
     # Every file of the event was tried before the error was raised.
     assert results(read_receipt(other_key)) == {"calm-one": "created", "calm-two": "created"}
-    assert len(set(feed(dynamodb, stories_table, "topic#ai")) & set(slugs)) == listed_before_retry
+    assert (
+        len(set(feed(dynamodb, stories_table, topic_feed("ai"))) & set(slugs))
+        == listed_before_retry
+    )
 
     result = ingest_app.handler(event, lambda_context)  # Lambda's retry of the same event
 
@@ -836,12 +843,12 @@ def test_transient_dynamodb_error_raises_and_the_retry_completes(
     assert sum(receipt["counts"].values()) == len(slugs)
     assert results(read_receipt(other_key)) == {"calm-one": "unchanged", "calm-two": "unchanged"}
     everything = sorted([*slugs, "calm-one", "calm-two"])
-    story_items = [i for i in all_items(dynamodb, stories_table) if i["sk"] == "story"]
+    story_items = [i for i in all_items(dynamodb, stories_table) if i["sk"] == STORY_SK]
     assert sorted(i["slug"] for i in story_items) == everything
-    assert sorted(feed(dynamodb, stories_table, "feed")) == everything
-    assert sorted(feed(dynamodb, stories_table, "topic#ai")) == everything
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == everything
+    assert sorted(feed(dynamodb, stories_table, topic_feed("ai"))) == everything
     for i, slug in enumerate(slugs):
-        assert feed(dynamodb, stories_table, f"topic#t{i}") == [slug]
+        assert feed(dynamodb, stories_table, topic_feed(f"t{i}")) == [slug]
     assert [(f["key"], f["status"]) for f in result["files"]] == [
         (throttled_key, "ok"),
         (other_key, "ok"),
@@ -895,16 +902,18 @@ def test_concurrent_versions_converge_on_the_newest(
     item = stored(dynamodb, stories_table, slug)
     assert item["title"] == "Version 7"
     assert item["updated_at"] == "2025-10-08T08:00:00Z"
-    assert feed(dynamodb, stories_table, "feed") == [slug]
-    assert [i["title"] for i in feed_items(dynamodb, stories_table, "feed")] == ["Version 7"]
+    assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == [slug]
+    assert [i["title"] for i in feed_items(dynamodb, stories_table, ALL_STORIES_FEED)] == [
+        "Version 7"
+    ]
     assert sorted(topic_entries(dynamodb, stories_table, slug)) == ["only-v7", "pair-3", "shared"]
     for v in range(8):
         expected = [slug] if v == 7 else []
-        assert feed(dynamodb, stories_table, f"topic#only-v{v}") == expected
+        assert feed(dynamodb, stories_table, topic_feed(f"only-v{v}")) == expected
     for pair in range(4):
         expected = [slug] if pair == 3 else []
-        assert feed(dynamodb, stories_table, f"topic#pair-{pair}") == expected
-    [shared] = feed_items(dynamodb, stories_table, "topic#shared")
+        assert feed(dynamodb, stories_table, topic_feed(f"pair-{pair}")) == expected
+    [shared] = feed_items(dynamodb, stories_table, topic_feed("shared"))
     assert shared["title"] == "Version 7"
     outcomes = [read_receipt(f"incoming/race/v{v}.json")["stories"][0]["result"] for v in order]
     assert outcomes.count("created") == 1
@@ -944,9 +953,9 @@ def test_sample_files_ingest_without_rejections(
         assert receipt["status"] == "ok", (key, receipt["rejected"], receipt["error"])
         assert receipt["counts"]["rejected"] == 0
         assert receipt["rejected"] == []
-    stored_slugs = {i["slug"] for i in all_items(dynamodb, stories_table) if i["sk"] == "story"}
+    stored_slugs = {i["slug"] for i in all_items(dynamodb, stories_table) if i["sk"] == STORY_SK}
     assert stored_slugs == published | hidden
-    listed = feed(dynamodb, stories_table, "feed")
+    listed = feed(dynamodb, stories_table, ALL_STORIES_FEED)
     assert len(listed) == len(set(listed))
     assert set(listed) == published
     for slug in hidden:
@@ -995,4 +1004,4 @@ def test_handler_returns_each_file_with_status_and_counts(
     for listed in result["files"]:
         receipt = read_receipt(listed["key"])
         assert (listed["status"], listed["counts"]) == (receipt["status"], receipt["counts"])
-    assert sorted(feed(dynamodb, stories_table, "feed")) == ["fine", "good"]
+    assert sorted(feed(dynamodb, stories_table, ALL_STORIES_FEED)) == ["fine", "good"]

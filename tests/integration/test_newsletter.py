@@ -186,7 +186,7 @@ class Subscriptions:
         self.replies: list[Reply] = []
 
     def send(self, event: dict[str, Any]) -> Reply:
-        raw = self.module.handler(event, LambdaContext())
+        raw = self.module.handler(event, LambdaContext("SubscriptionsFunction"))
         headers = {k.lower(): ", ".join(v) for k, v in raw["multiValueHeaders"].items()}
         body = raw.get("body") or ""
         if raw.get("isBase64Encoded"):
@@ -278,7 +278,7 @@ def api(subscriptions_app: ModuleType) -> Subscriptions:
 
 def run_digest(digest_app: ModuleType) -> dict[str, int]:
     """What EventBridge's schedule does: invoke the digest with a scheduled event."""
-    result: dict[str, int] = digest_app.handler(scheduled_event(), LambdaContext())
+    result: dict[str, int] = digest_app.handler(scheduled_event(), LambdaContext("DigestFunction"))
     return result
 
 
@@ -475,6 +475,22 @@ def test_subscribe_accepts_a_json_or_a_form_encoded_body(
     ]
     for address in recipients:
         assert item_of(dynamodb, signing_key, address)["status"] == "pending"
+
+
+def test_header_names_are_matched_in_any_case(api: Subscriptions, mailbox: Mailbox) -> None:
+    # HTTP/2 clients send lower-case names; API Gateway passes them on as they came.
+    reply = api.send(
+        apigw_event(
+            "POST",
+            "/subscriptions",
+            headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"},
+            body="email=lower.case%40example.com",
+            default_headers=False,
+        )
+    )
+    assert reply.status == 202
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert mailbox.one()["to"] == "lower.case@example.com"
 
 
 def test_subscribe_normalises_the_address_trimmed_with_its_domain_lower_cased(
@@ -1332,7 +1348,7 @@ def test_the_digest_reads_one_feed_page_and_the_confirmed_index(
     clock.advance(HOUR)
     publish(dynamodb, stories_table, "counted", clock.iso())
     clock.advance(HOUR)
-    calls = count_calls(digest_app._dynamodb, "dynamodb")
+    calls = count_calls(digest_app.stories._client, "dynamodb")
     assert run_digest(digest_app)["sent"] == 4
     assert sorted(calls) == ["Query", "Query", *["UpdateItem"] * 4]
 
@@ -1351,7 +1367,7 @@ def test_the_newsletter_events_get_their_expected_answers(
     assert mailbox.one()["to"] == "reader@example.com"
     assert_problem(api.send(event("api-subscribe-invalid.json")), errors_at=[["body", "email"]])
     assert_problem(api.send(event("api-confirm-invalid.json")), type_=INVALID_LINK)
-    result = digest_app.handler(event("schedule-digest.json"), LambdaContext())
+    result = digest_app.handler(event("schedule-digest.json"), LambdaContext("DigestFunction"))
     assert result == {"stories": 0, "sent": 0, "skipped": 0, "failed": 0}
 
 

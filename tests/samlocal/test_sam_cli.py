@@ -35,7 +35,7 @@ def test_sam_build_builds_both_functions_and_the_layer(sam_build: Build) -> None
     assert (built / "IngestFunction" / "app.py").is_file()
     layer = built / "CommonLayer" / "python"
     # BuildMethod python3.13: the package and its pinned requirements directly under python/
-    assert (layer / "newsroom" / "ingest" / "ingestor.py").is_file()
+    assert (layer / "newsroom" / "ingest.py").is_file()
     assert (layer / "pydantic").is_dir()
     assert (layer / "aws_lambda_powertools").is_dir()
     assert not (layer / "python").exists()

@@ -26,6 +26,7 @@ from newsroom.stories.repository import WriteOutcome
 SAMPLES = ROOT / "samples" / "stories"
 BUCKET = "signal-noise-cli-test"
 REGION = "us-east-1"
+SETTINGS = validate.ingest_settings()  # as the template deploys the ingest function
 
 
 def story(slug: str, **fields: Any) -> dict[str, Any]:
@@ -310,7 +311,7 @@ def fake_ingest(
             receipt = build(head["ETag"].strip('"'), head["ContentLength"])
             client.put_object(
                 Bucket=BUCKET,
-                Key="receipts/" + source_key.removeprefix("incoming/") + ".json",
+                Key=SETTINGS.receipt_key(source_key),
                 Body=json.dumps(receipt.to_dict()).encode(),
                 ContentType="application/json",
             )
@@ -392,7 +393,9 @@ def test_upload_ignores_a_receipt_of_an_earlier_upload(
     old = receipt_for("incoming/one.json", "0" * 32, 10)
     old.accept(0, None, "one", WriteOutcome.CREATED)
     s3.put_object(
-        Bucket=BUCKET, Key="receipts/one.json.json", Body=json.dumps(old.to_dict()).encode()
+        Bucket=BUCKET,
+        Key=SETTINGS.receipt_key("incoming/one.json"),
+        Body=json.dumps(old.to_dict()).encode(),
     )
 
     assert upload.main([str(folder / "one.json"), "--bucket", BUCKET, "--wait", "0.6"]) == 1
@@ -400,7 +403,7 @@ def test_upload_ignores_a_receipt_of_an_earlier_upload(
     out = capsys.readouterr().out
     assert (
         f"{folder / 'one.json'}: no receipt after 0.6 s "
-        f"(expected s3://{BUCKET}/receipts/one.json.json)"
+        f"(expected s3://{BUCKET}/{SETTINGS.receipt_key('incoming/one.json')})"
     ) in out
 
 
@@ -409,11 +412,9 @@ def test_a_receipt_older_than_the_upload_is_not_its_receipt(s3: Any, folder: Pat
     head = s3.head_object(Bucket=BUCKET, Key="incoming/one.json")
     etag = head["ETag"].strip('"')
     receipt = receipt_for("incoming/one.json", etag, 2)
-    s3.put_object(
-        Bucket=BUCKET, Key="receipts/one.json.json", Body=json.dumps(receipt.to_dict()).encode()
-    )
+    key = SETTINGS.receipt_key("incoming/one.json")
+    s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(receipt.to_dict()).encode())
     file = StoryFile(folder / "one.json", "one.json")
-    key = "receipts/one.json.json"
     now = head["LastModified"]
 
     assert upload.fetch_receipt(s3, BUCKET, Upload(file, "k", etag, now, key)) is not None

@@ -24,8 +24,8 @@ from newsroom.read_api.pagination import (
     Position,
     decode_cursor,
     encode_cursor,
-    feed_for,
 )
+from newsroom.stories.items import feed_name
 
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 WHEN = "2025-10-22T09:30:00Z"
@@ -55,9 +55,9 @@ def rejected(cursor: str, feed: str = "feed") -> None:
 # -- cursors ----------------------------------------------------------------------------
 
 
-def test_feed_for() -> None:
-    assert feed_for(None) == "feed"
-    assert feed_for("ai") == "topic#ai"
+def test_feed_name() -> None:
+    assert feed_name(None) == "feed"
+    assert feed_name("ai") == "topic#ai"
 
 
 @pytest.mark.parametrize("position", POSITIONS, ids=lambda p: f"{p.feed}-{len(p.slug)}")
@@ -86,7 +86,7 @@ def test_exclusive_start_key_of_the_all_stories_feed() -> None:
 
 
 def test_exclusive_start_key_of_a_topic_feed() -> None:
-    key = decode_cursor(encode_cursor(TOPIC), feed_for("ai")).exclusive_start_key()
+    key = decode_cursor(encode_cursor(TOPIC), feed_name("ai")).exclusive_start_key()
     assert key == {
         "feed_pk": {"S": "topic#ai"},
         "feed_sk": {"S": "2025-10-17T13:00:00Z#credo-purple-cables-ai-data-center-boom"},
@@ -431,9 +431,7 @@ HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com"
 
 
 def event_with(path: str, context_path: str, **kwargs: Any) -> APIGatewayProxyEvent:
-    raw = apigw_event("GET", path, **kwargs)
-    raw["requestContext"]["path"] = context_path
-    return APIGatewayProxyEvent(raw)
+    return APIGatewayProxyEvent(apigw_event("GET", path, context_path=context_path, **kwargs))
 
 
 def test_base_url_with_stage_prefix() -> None:

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from devtools.factories import valid_story
 from newsroom.core.errors import FileRejected, TransientAWSError, error_details, is_transient
-from newsroom.ingest.receipts import Receipt, receipt_key
+from newsroom.ingest.receipts import Receipt
+from newsroom.ingest.settings import IngestSettings
 from newsroom.stories.contract import StoryIn
 from newsroom.stories.items import make_excerpt, story_item, topic_entries
 from newsroom.stories.repository import WriteOutcome
@@ -110,7 +111,8 @@ def test_unpublished_story_has_no_topic_entries(status: str) -> None:
     ],
 )
 def test_receipt_key_mirrors_the_key_below_incoming(source_key: str, key: str) -> None:
-    assert receipt_key(source_key, "incoming/", "receipts/") == key
+    settings = IngestSettings("stories", incoming_prefix="incoming/", receipts_prefix="receipts/")
+    assert settings.receipt_key(source_key) == key
 
 
 def new_receipt() -> Receipt:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from devtools.template import ROOT, function_environment, load_template, resource
-from newsroom.newsletter import service as newsletter_module
+from newsroom.newsletter import mailer as mailer_module
 from newsroom.newsletter.addresses import (
     MAX_ADDRESS_LENGTH,
     InvalidAddress,
@@ -21,7 +21,7 @@ from newsroom.newsletter.addresses import (
     normalize_address,
 )
 from newsroom.newsletter.emails import confirmation_email, digest_email
-from newsroom.newsletter.service import Mailer, SigningKey
+from newsroom.newsletter.mailer import Mailer, SigningKey
 from newsroom.newsletter.settings import NewsletterSettings
 from newsroom.newsletter.tokens import CONFIRM_TTL_SECONDS, InvalidToken, issue_token, verify_token
 
@@ -372,7 +372,7 @@ class FakeSes:
 
 def test_the_mailer_stays_under_the_ses_send_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeTime()
-    monkeypatch.setattr(newsletter_module, "time", fake)
+    monkeypatch.setattr(mailer_module, "time", fake)
     ses = FakeSes()
     mailer = Mailer(ses, max_per_second=10)
     message = confirmation_email(SENDER, "reader@example.com", "https://x/c")
@@ -388,7 +388,7 @@ def test_the_mailer_stays_under_the_ses_send_rate(monkeypatch: pytest.MonkeyPatc
 
 def test_a_send_rate_of_zero_means_no_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeTime()
-    monkeypatch.setattr(newsletter_module, "time", fake)
+    monkeypatch.setattr(mailer_module, "time", fake)
     mailer = Mailer(FakeSes(), max_per_second=0)
     for _ in range(5):
         mailer.send(confirmation_email(SENDER, "reader@example.com", "https://x/c"))

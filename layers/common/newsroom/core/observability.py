@@ -42,4 +42,5 @@ def _make_tracer() -> Any:
     return Tracer()
 
 
-tracer = _make_tracer()
+# Typed as the stand-in: Powertools' Tracer has the same decorators, but untyped ones.
+tracer: _NoTracer = _make_tracer()

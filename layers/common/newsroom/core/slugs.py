@@ -5,6 +5,7 @@ import unicodedata
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MAX_LENGTH = 96
+SLUG_RE = re.compile(SLUG_PATTERN)
 
 _NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 # Letters that NFKD does not decompose into ASCII but have an obvious ASCII spelling.
@@ -27,6 +28,11 @@ _SPECIAL_FOLDS = str.maketrans(
         "Ð": "D",
     }
 )
+
+
+def is_slug(value: str) -> bool:
+    """Whether ``value`` is a slug: the slug format, at most ``SLUG_MAX_LENGTH`` characters."""
+    return len(value) <= SLUG_MAX_LENGTH and SLUG_RE.fullmatch(value) is not None
 
 
 def slugify(text: str, max_length: int = SLUG_MAX_LENGTH) -> str:

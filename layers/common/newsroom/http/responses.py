@@ -51,7 +51,7 @@ def representation(
         "Vary": "Origin",
         **(headers or {}),
     }
-    if _matches(event.headers.get("if-none-match") or event.headers.get("If-None-Match"), etag):
+    if _matches(event.headers.get("If-None-Match"), etag):  # Powertools: case-insensitive
         all_headers.pop("Link", None)
         return Response(status_code=304, headers=all_headers)
     return Response(status_code=200, content_type=content_type, body=body, headers=all_headers)
@@ -69,9 +69,9 @@ def problem_response(problem: ApiProblem, request_id: str | None) -> Response[st
 def base_url(event: APIGatewayProxyEvent) -> str:
     """The public URL of the API's root as the client called it (stage or custom domain
     base path included)."""
-    headers = event.headers
-    host = headers.get("Host") or headers.get("host") or "localhost"
-    proto = headers.get("X-Forwarded-Proto") or headers.get("x-forwarded-proto") or "https"
+    headers = event.headers  # a case-insensitive dict (Powertools)
+    host = headers.get("Host") or "localhost"
+    proto = headers.get("X-Forwarded-Proto") or "https"
     full_path = event.request_context.path or event.path
     prefix = full_path.removesuffix(event.path) if full_path.endswith(event.path) else ""
     return f"{proto}://{host}{prefix.rstrip('/')}"

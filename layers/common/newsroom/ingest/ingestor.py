@@ -7,7 +7,7 @@ writes are idempotent, so a retry only finishes what was left.
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -16,14 +16,13 @@ from botocore.exceptions import ClientError
 
 from newsroom.core.errors import FileRejected, is_transient
 from newsroom.core.timestamps import utc_now
-from newsroom.ingest.checker import Checked, StoryChecker
+from newsroom.ingest.checker import StoryChecker
 from newsroom.ingest.files import file_kind, read_stories
-from newsroom.ingest.receipts import Receipt, receipt_key
+from newsroom.ingest.receipts import Receipt, ReceiptDocument
 from newsroom.ingest.settings import IngestSettings
+from newsroom.ingest.writes import StoryWrites
 from newsroom.stories.items import story_item
-from newsroom.stories.repository import PutResult, StoryRepository, WriteOutcome
-
-_SYNC_GROUP = 25  # new stories whose topic entries are written together
+from newsroom.stories.repository import StoryRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +84,7 @@ class Ingestor:
             raise transient
         return {"files": files}
 
-    def ingest_object(self, obj: S3Object) -> dict[str, Any]:
+    def ingest_object(self, obj: S3Object) -> ReceiptDocument:
         """Ingest one uploaded file and write its receipt; returns the receipt."""
         receipt = Receipt(bucket=obj.bucket, key=obj.key, processed_at=utc_now())
         try:
@@ -95,9 +94,7 @@ class Ingestor:
         body = receipt.to_dict()
         self._s3.put_object(
             Bucket=obj.bucket,
-            Key=receipt_key(
-                obj.key, self._settings.incoming_prefix, self._settings.receipts_prefix
-            ),
+            Key=self._settings.receipt_key(obj.key),
             # A lone surrogate (a JSON escape such as \udc80 in an uploaded key, echoed in a
             # rejection's loc) cannot be UTF-8: write it back as the same JSON escape.
             Body=json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"),
@@ -130,65 +127,25 @@ class Ingestor:
             body.close()
 
     def _store_all(self, receipt: Receipt, key: str, candidates: Iterator[Any]) -> None:
-        # A bounded window of writes in flight keeps memory flat for long JSON Lines files.
         checker = StoryChecker()
         ingested_at = utc_now()
-        window = self._settings.write_concurrency * 4
-        in_flight: dict[Future[PutResult], tuple[Checked, dict[str, Any]]] = {}
-        created: list[dict[str, Any]] = []  # new stories whose topic entries are still due
-        syncs: list[Future[int]] = []
-
-        def settle(done: set[Future[PutResult]]) -> None:
-            failure: BaseException | None = None
-            for future in done:
-                checked, item = in_flight.pop(future)
-                if (error := future.exception()) is not None:
-                    failure = failure or error
-                    continue
-                outcome = future.result().outcome
-                assert checked.story is not None
-                receipt.accept(checked.index, checked.line, checked.story.key, outcome)
-                if outcome is WriteOutcome.CREATED and item["topics"]:
-                    created.append(item)
-            # Stories already created get their topic entries even when another write failed.
-            if len(created) >= _SYNC_GROUP or ((not in_flight or failure) and created):
-                syncs.append(self._pool.submit(self._repository.sync_created_stories, created[:]))
-                created.clear()
-            if failure is not None:
-                raise failure
-
+        writes = StoryWrites(
+            self._pool, self._repository, receipt, window=self._settings.write_concurrency * 4
+        )
         try:
             for candidate in candidates:
                 checked = checker.check(candidate)
                 if checked.story is None:
                     receipt.reject(checked.index, checked.line, checked.errors)
                     continue
-                item = story_item(checked.story, source_key=key, ingested_at=ingested_at)
-                in_flight[self._pool.submit(self._store_one, item)] = (checked, item)
-                if len(in_flight) >= window:
-                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                    settle(done)
+                writes.submit(
+                    checked, story_item(checked.story, source_key=key, ingested_at=ingested_at)
+                )
         finally:
             # Wait for what was started even when reading failed, so the receipt is true.
-            try:
-                done, _ = wait(in_flight)
-                settle(done)
-            finally:
-                # Every sync that was started ends before the invocation does (a thread left
-                # running would write during the next one); then the first error is raised.
-                errors = [error for sync in syncs if (error := sync.exception()) is not None]
-                if errors:
-                    raise errors[0]  # a transient error: Lambda retries the event
+            writes.finish()
 
-    def _store_one(self, item: dict[str, Any]) -> PutResult:
-        result = self._repository.put_story(item)
-        if result.outcome in (WriteOutcome.UPDATED, WriteOutcome.UNCHANGED):
-            # A replay (unchanged) re-checks the entries too: it heals a crash in between.
-            # New stories get theirs in groups (sync_created_stories).
-            self._repository.sync_topic_entries(item)
-        return result
-
-    def _record_metrics(self, receipt: dict[str, Any]) -> None:
+    def _record_metrics(self, receipt: ReceiptDocument) -> None:
         if self._metrics is None:
             return
         from aws_lambda_powertools.metrics import MetricUnit

@@ -1,15 +1,57 @@
 """Receipts: what happened to every story of an uploaded file, written beside it in S3
-under ``receipts/<key below incoming/>.json`` (outside ``incoming/``, so it triggers nothing)."""
+under ``receipts/<key below incoming/>.json`` (``IngestSettings.receipt_key``)."""
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from newsroom.stories.repository import WriteOutcome
 
+ReceiptStatus = Literal["ok", "partial", "failed"]
 
-def receipt_key(source_key: str, incoming_prefix: str, receipts_prefix: str) -> str:
-    """``incoming/a/b.jsonl`` -> ``receipts/a/b.jsonl.json``."""
-    return f"{receipts_prefix}{source_key.removeprefix(incoming_prefix)}.json"
+
+class ReceiptSource(TypedDict):
+    """The uploaded object a receipt is about."""
+
+    bucket: str
+    key: str
+    etag: str | None
+    size: int | None
+
+
+class FileError(TypedDict):
+    """Why a whole file (or the rest of it) could not be read."""
+
+    code: str
+    msg: str
+
+
+class StoredEntry(TypedDict):
+    """A story of the file that was written (``result``: a ``WriteOutcome`` value)."""
+
+    index: int
+    slug: str
+    result: str
+    line: NotRequired[int]  # JSON Lines only
+
+
+class RejectedEntry(TypedDict):
+    """A story of the file that failed validation."""
+
+    index: int
+    errors: list[dict[str, Any]]
+    line: NotRequired[int]
+
+
+class ReceiptDocument(TypedDict):
+    """The receipt as written to S3 (and returned by ``Ingestor.ingest_object``)."""
+
+    source: ReceiptSource
+    processed_at: str
+    status: ReceiptStatus
+    counts: dict[str, int]  # every WriteOutcome value, and "rejected"
+    error: FileError | None
+    stories: list[StoredEntry]
+    rejected: list[RejectedEntry]
 
 
 @dataclass(slots=True)
@@ -21,18 +63,18 @@ class Receipt:
     processed_at: str
     etag: str | None = None
     size: int | None = None
-    stories: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    error: dict[str, str] | None = None
+    stories: list[StoredEntry] = field(default_factory=list)
+    rejected: list[RejectedEntry] = field(default_factory=list)
+    error: FileError | None = None
 
     def accept(self, index: int, line: int | None, slug: str, outcome: WriteOutcome) -> None:
-        entry: dict[str, Any] = {"index": index, "slug": slug, "result": outcome.value}
+        entry: StoredEntry = {"index": index, "slug": slug, "result": outcome.value}
         if line is not None:
             entry["line"] = line
         self.stories.append(entry)
 
     def reject(self, index: int, line: int | None, errors: list[dict[str, Any]]) -> None:
-        entry: dict[str, Any] = {"index": index, "errors": errors}
+        entry: RejectedEntry = {"index": index, "errors": errors}
         if line is not None:
             entry["line"] = line
         self.rejected.append(entry)
@@ -48,14 +90,14 @@ class Receipt:
         return counts
 
     @property
-    def status(self) -> str:
+    def status(self) -> ReceiptStatus:
         """``ok``: every story stored; ``partial``: some rejected or a file-level error after
         some stories; ``failed``: nothing could be read."""
         if self.error and not self.stories:
             return "failed"
         return "partial" if self.error or self.rejected else "ok"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReceiptDocument:
         self.stories.sort(key=lambda e: e["index"])
         self.rejected.sort(key=lambda e: e["index"])
         return {

@@ -33,3 +33,9 @@ class IngestSettings:
                 required={"table_name": "STORIES_TABLE"},
             )
         )
+
+    def receipt_key(self, source_key: str) -> str:
+        """Where the receipt of an uploaded file is written: its key below the incoming
+        prefix, under the receipts prefix, plus ``.json`` (``incoming/a/b.jsonl`` ->
+        ``receipts/a/b.jsonl.json``). Outside the incoming prefix, so it triggers nothing."""
+        return f"{self.receipts_prefix}{source_key.removeprefix(self.incoming_prefix)}.json"

@@ -6,7 +6,8 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from html import escape
-from typing import Any
+
+from newsroom.stories.items import StorySummary
 
 BRAND = "SIGNAL/NOISE"
 # Headers are written unfolded up to RFC 5322's limit of 998 characters: at the default 78,
@@ -58,7 +59,7 @@ def confirmation_email(sender: str, to: str, confirm_url: str) -> EmailMessage:
 def digest_email(
     sender: str,
     to: str,
-    stories: list[dict[str, Any]],
+    stories: list[StorySummary],
     *,
     story_url: str,
     unsubscribe_url: str,

@@ -67,16 +67,9 @@ class SubscriptionsApi:
                 "the request body is too large",
                 errors=[{"loc": ["body"], "msg": "at most 4096 bytes"}],
             )
-        content_type = (
-            (
-                event.headers.get("content-type")
-                or event.headers.get("Content-Type")
-                or "application/json"
-            )
-            .split(";")[0]
-            .strip()
-            .lower()
-        )
+        # Powertools' ``headers`` is case-insensitive (a CaseInsensitiveDict).
+        media_type = event.headers.get("content-type") or "application/json"
+        content_type = media_type.split(";")[0].strip().lower()
         if content_type == "application/x-www-form-urlencoded":
             values = parse_qs(raw, keep_blank_values=True).get("email", [])
             return values[0] if len(values) == 1 else None
@@ -125,8 +118,7 @@ class SubscriptionsApi:
         return values[0]
 
     def _wants_html(self, *, default: bool) -> bool:
-        headers = self.app.current_event.headers
-        accept = headers.get("accept") or headers.get("Accept") or ""
+        accept = self.app.current_event.headers.get("accept") or ""
         if "text/html" in accept:
             return True
         return default and "application/json" not in accept

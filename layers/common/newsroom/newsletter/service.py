@@ -5,66 +5,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from functools import cached_property
-from typing import Any
-
-from botocore.exceptions import ClientError
 
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id, normalize_address
 from newsroom.newsletter.emails import confirmation_email, digest_email
+from newsroom.newsletter.mailer import Mailer, SigningKey
 from newsroom.newsletter.subscribers import SubscriberRepository
 from newsroom.newsletter.tokens import InvalidToken, issue_token, verify_token
-from newsroom.read_api.pagination import feed_for
-from newsroom.stories.items import to_summary
+from newsroom.stories.items import ALL_STORIES_FEED, to_summary
 from newsroom.stories.repository import StoryRepository
 
 MAX_DIGEST_STORIES = 50
 DIGEST_LOOKBACK = timedelta(days=7)
 
 
-class Mailer:
-    """Sends MIME messages through SES (``SendRawEmail`` keeps our own headers)."""
+@dataclass
+class DigestResult:
+    """What one digest run did (``dataclasses.asdict`` gives the metrics and the reply)."""
 
-    def __init__(self, ses: Any, max_per_second: float) -> None:
-        self._ses = ses
-        self._interval = 1.0 / max_per_second if max_per_second > 0 else 0.0
-        self._next = 0.0
-
-    def send(self, message: EmailMessage) -> None:
-        # Stay under the account's SES sending rate.
-        wait = self._next - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._next = time.monotonic() + self._interval
-        try:
-            self._ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
-        except ClientError as exc:
-            # SES's error messages can name the recipient ("...failed the check in region
-            # US-EAST-1: reader@example.com"): raise it again with its code and status only,
-            # so that no log line or traceback carries the address.
-            scrubbed: Any = {
-                "Error": {
-                    "Code": exc.response.get("Error", {}).get("Code", "Unknown"),
-                    "Message": "SES refused the message (its reason is not logged)",
-                },
-                "ResponseMetadata": exc.response.get("ResponseMetadata", {}),
-            }
-            raise ClientError(scrubbed, exc.operation_name) from None
-
-
-class SigningKey:
-    """The HMAC key, read once per container from an SSM SecureString parameter."""
-
-    def __init__(self, ssm: Any, parameter_name: str) -> None:
-        self._ssm = ssm
-        self._name = parameter_name
-
-    @cached_property
-    def value(self) -> bytes:
-        response = self._ssm.get_parameter(Name=self._name, WithDecryption=True)
-        return str(response["Parameter"]["Value"]).encode()
+    stories: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
 
 
 @dataclass
@@ -108,70 +70,55 @@ class Newsletter:
         self.subscribers.unsubscribe(found.address_id, now_iso)
         return found.address_id
 
+    def send_digest(
+        self,
+        stories: StoryRepository,
+        *,
+        api_url: str,
+        story_url: str,
+        log: Callable[..., None],
+    ) -> DigestResult:
+        """Send each confirmed subscriber the stories published since their last digest.
 
-@dataclass
-class DigestResult:
-    stories: int = 0
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "stories": self.stories,
-            "sent": self.sent,
-            "skipped": self.skipped,
-            "failed": self.failed,
-        }
-
-
-def run_digest(
-    newsletter: Newsletter,
-    stories: StoryRepository,
-    *,
-    api_url: str,
-    story_url: str,
-    log: Callable[..., None],
-) -> DigestResult:
-    """Send each confirmed subscriber the stories published since their last digest.
-
-    At most one digest per subscriber per day (claimed before sending, released when SES
-    refuses, so the next run retries); one failed address does not stop the others; no new
-    stories, no email.
-    """
-    now, _ = newsletter._now()
-    moment = datetime.fromtimestamp(now, UTC)
-    day = moment.date().isoformat()
-    oldest = format_utc(moment - DIGEST_LOOKBACK)
-    items, _ = stories.query_feed(feed_for(None), MAX_DIGEST_STORIES)
-    recent = [to_summary(item) for item in items if item["published_at"] > oldest]
-    result = DigestResult(stories=len(recent))
-    if not recent:
+        At most one digest per subscriber per day (claimed before sending, released when SES
+        refuses, so the next run retries); one failed address does not stop the others; no
+        new stories, no email. ``log`` gets each failure, naming the address by its id only.
+        """
+        now, _ = self._now()
+        moment = datetime.fromtimestamp(now, UTC)
+        day = moment.date().isoformat()
+        oldest = format_utc(moment - DIGEST_LOOKBACK)
+        items = stories.query_feed(ALL_STORIES_FEED, MAX_DIGEST_STORIES)
+        recent = [to_summary(item) for item in items if item["published_at"] > oldest]
+        result = DigestResult(stories=len(recent))
+        if not recent:
+            return result
+        key = self.key.value
+        for subscriber in self.subscribers.confirmed():
+            since = subscriber.digest_through or oldest
+            new = [story for story in recent if story["published_at"] > since]
+            if not new:
+                result.skipped += 1
+                continue
+            if not self.subscribers.claim_digest(subscriber, day, new[0]["published_at"]):
+                result.skipped += 1  # already sent today (a retry or a second run)
+                continue
+            token = issue_token(key, "unsubscribe", subscriber.address_id, now)
+            message = digest_email(
+                self.sender,
+                subscriber.email,
+                new,
+                story_url=story_url,
+                unsubscribe_url=f"{api_url}/subscriptions/unsubscribe?token={token}",
+                day=day,
+            )
+            try:
+                self.mailer.send(message)
+                result.sent += 1
+            except Exception as exc:  # one address must not stop the others
+                self.subscribers.release_digest(subscriber, day)
+                result.failed += 1
+                log(
+                    "digest send failed", subscriber=subscriber.address_id, error=type(exc).__name__
+                )
         return result
-    key = newsletter.key.value
-    for subscriber in newsletter.subscribers.confirmed():
-        since = subscriber.digest_through or oldest
-        new = [story for story in recent if story["published_at"] > since]
-        if not new:
-            result.skipped += 1
-            continue
-        if not newsletter.subscribers.claim_digest(subscriber, day, new[0]["published_at"]):
-            result.skipped += 1  # already sent today (a retry or a second run)
-            continue
-        token = issue_token(key, "unsubscribe", subscriber.address_id, now)
-        message = digest_email(
-            newsletter.sender,
-            subscriber.email,
-            new,
-            story_url=story_url,
-            unsubscribe_url=f"{api_url}/subscriptions/unsubscribe?token={token}",
-            day=day,
-        )
-        try:
-            newsletter.mailer.send(message)
-            result.sent += 1
-        except Exception as exc:  # one address must not stop the others
-            newsletter.subscribers.release_digest(subscriber, day)
-            result.failed += 1
-            log("digest send failed", subscriber=subscriber.address_id, error=type(exc).__name__)
-    return result

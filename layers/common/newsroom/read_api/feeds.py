@@ -4,7 +4,8 @@ import json
 import re
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Any
+
+from newsroom.stories.items import StorySummary
 
 FEED_TITLE = "SIGNAL/NOISE"
 FEED_DESCRIPTION = "The newest stories from SIGNAL/NOISE."
@@ -27,7 +28,7 @@ def _parse(stored: str) -> datetime:
 
 
 def json_feed(
-    summaries: list[dict[str, Any]], *, feed_url: str, home_url: str, story_url: str
+    summaries: list[StorySummary], *, feed_url: str, home_url: str, story_url: str
 ) -> str:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1); ``story_url`` has ``{slug}``."""
     document = {
@@ -54,9 +55,7 @@ def json_feed(
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def rss_feed(
-    summaries: list[dict[str, Any]], *, feed_url: str, home_url: str, story_url: str
-) -> str:
+def rss_feed(summaries: list[StorySummary], *, feed_url: str, home_url: str, story_url: str) -> str:
     """RSS 2.0; ElementTree escapes every text, so story text is never markup (characters
     XML cannot carry at all are dropped)."""
     from xml.etree import ElementTree as ET  # only this route needs it (cold start)

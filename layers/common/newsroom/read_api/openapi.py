@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
 from newsroom.read_api.operations import OPERATIONS
 from newsroom.stories.contract import Section, Source
 
@@ -149,8 +150,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "required": True,
                     "schema": {
                         "type": "string",
-                        "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
-                        "maxLength": 96,
+                        "pattern": SLUG_PATTERN,
+                        "maxLength": SLUG_MAX_LENGTH,
                     },
                 },
             )

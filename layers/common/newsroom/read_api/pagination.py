@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.core.slugs import is_slug
 from newsroom.core.timestamps import STORED_FORMAT
-from newsroom.stories.items import STORY_SK, TOPIC_SK_PREFIX, feed_sort_key, story_pk
+from newsroom.stories.items import feed_start_key, is_feed_name
 
 CURSOR_VERSION = 1
 MAX_CURSOR_LENGTH = 400
 _CHECK_BYTES = 8
-_SLUG = re.compile(SLUG_PATTERN)
 _STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", re.ASCII)
-_FEED = re.compile(r"^(feed|topic#[a-z0-9]+(-[a-z0-9]+)*)$")
 
 
 class InvalidCursor(ValueError):
@@ -43,14 +41,8 @@ class Position:
     slug: str
 
     def exclusive_start_key(self) -> dict[str, Any]:
-        """The GSI ``ExclusiveStartKey``: index keys plus the table keys of that item."""
-        sk = STORY_SK if self.feed == "feed" else self.feed  # topic entries: sk = feed_pk
-        return {
-            "feed_pk": {"S": self.feed},
-            "feed_sk": {"S": feed_sort_key(self.published_at, self.slug)},
-            "pk": {"S": story_pk(self.slug)},
-            "sk": {"S": sk},
-        }
+        """The GSI ``ExclusiveStartKey`` that resumes after this position."""
+        return feed_start_key(self.feed, self.published_at, self.slug)
 
 
 def _payload(position: Position) -> bytes:
@@ -110,17 +102,11 @@ def decode_cursor(cursor: str, feed: str) -> Position:
         isinstance(published_at, str)
         and _is_stored_time(published_at)
         and isinstance(slug, str)
-        and len(slug) <= SLUG_MAX_LENGTH
-        and _SLUG.fullmatch(slug)
-        and _FEED.fullmatch(feed)
+        and is_slug(slug)
+        and is_feed_name(feed)
     ):
         raise InvalidCursor("cursor is damaged")
     position = Position(feed, published_at, slug)
     if _payload(position) != payload:  # e.g. "v": true, reordered keys, spaces, escapes
         raise InvalidCursor("cursor was not issued by this API")
     return position
-
-
-def feed_for(topic: str | None) -> str:
-    """The ``feed_pk`` of the list a request asks for."""
-    return "feed" if topic is None else f"{TOPIC_SK_PREFIX}{topic}"

@@ -13,9 +13,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
+from newsroom.core.slugs import SLUG_PATTERN, is_slug
 from newsroom.http.params import LIST_PARAMS, parse_query
-from newsroom.http.problems import Gone, InvalidParameters, NotFound
+from newsroom.http.problems import InvalidParameters, NotFound
 from newsroom.http.responses import (
     cors_config,
     install_problem_handlers,
@@ -25,15 +25,8 @@ from newsroom.http.responses import (
 )
 from newsroom.read_api import feeds
 from newsroom.read_api.operations import LIST_MAX_AGE, OPERATIONS, STORY_MAX_AGE
-from newsroom.read_api.pagination import (
-    InvalidCursor,
-    Position,
-    decode_cursor,
-    encode_cursor,
-    feed_for,
-)
+from newsroom.read_api.service import StoryReader
 from newsroom.read_api.settings import ApiSettings
-from newsroom.stories.items import to_story, to_summary
 from newsroom.stories.repository import StoryRepository
 
 _JSON_SEPARATORS = (",", ":")
@@ -44,12 +37,12 @@ def _dumps(document: Any) -> str:
 
 
 class ReadApi:
-    """Route handlers of the read API, bound to one repository and one resolver."""
+    """Route handlers of the read API: each parses its request, asks the ``StoryReader``
+    and builds the representation."""
 
     def __init__(self, settings: ApiSettings, repository: StoryRepository, logger: Logger):
         self.settings = settings
-        self.repository = repository
-        self.logger = logger
+        self.reader = StoryReader(repository)
         self.app = APIGatewayRestResolver(cors=cors_config(settings.cors_origins))
         handlers = {
             "listStories": self.list_stories,
@@ -76,37 +69,18 @@ class ReadApi:
             # (its pattern ends in "$", which matches before a trailing newline).
             raise _not_a_slug()
         query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
-        limit, topic = query["limit"], query["topic"]
-        feed = feed_for(topic)
-        start = None
-        if query["cursor"] is not None:
-            try:
-                start = decode_cursor(query["cursor"], feed)
-            except InvalidCursor as exc:
-                raise InvalidParameters(
-                    "the cursor is invalid", errors=[{"loc": ["query", "cursor"], "msg": str(exc)}]
-                ) from None
-        # limit + 1 items tell whether a next page exists (no empty last page).
-        items, _ = self.repository.query_feed(
-            feed, limit + 1, start.exclusive_start_key() if start else None
-        )
-        page = items[:limit]
-        next_cursor = None
-        if len(items) > limit:
-            last = page[-1]
-            next_cursor = encode_cursor(Position(feed, last["published_at"], last["slug"]))
-        self_url = url(
-            event, "/stories", {"limit": limit, "topic": topic, "cursor": query["cursor"]}
-        )
+        limit, topic, cursor = query["limit"], query["topic"], query["cursor"]
+        page = self.reader.page(topic, limit, cursor)
+        self_url = url(event, "/stories", {"limit": limit, "topic": topic, "cursor": cursor})
         next_url = (
-            url(event, "/stories", {"limit": limit, "topic": topic, "cursor": next_cursor})
-            if next_cursor
+            url(event, "/stories", {"limit": limit, "topic": topic, "cursor": page.next_cursor})
+            if page.next_cursor
             else None
         )
         body = _dumps(
             {
-                "data": [to_summary(item) for item in page],
-                "meta": {"limit": limit, "next_cursor": next_cursor},
+                "data": page.summaries,
+                "meta": {"limit": limit, "next_cursor": page.next_cursor},
                 "links": {"self": self_url, "next": next_url},
             }
         )
@@ -117,22 +91,16 @@ class ReadApi:
         # API Gateway's path parameter, not Powertools' match of the path: its pattern ends
         # in "$", which also matches before a trailing newline ("/stories/x%0A" gives "x").
         slug = (self.app.current_event.path_parameters or {}).get("slug", slug)
-        if len(slug) > SLUG_MAX_LENGTH or not _is_slug(slug):
+        if not is_slug(slug):
             raise _not_a_slug()
-        item = self.repository.get_story(slug)
-        if item is None or item.get("status") == "draft":
-            raise NotFound(f"there is no story {slug!r}")
-        if item.get("status") == "retracted":
-            raise Gone(f"the story {slug!r} was retracted")
-        body = _dumps({"data": to_story(item)})
+        body = _dumps({"data": self.reader.story(slug)})
         return representation(self.app.current_event, body, "application/json", STORY_MAX_AGE)
 
     def _feed(self, render: Callable[..., str], path: str, content_type: str) -> Response[str]:
-        """The 20 newest stories rendered by ``render`` (one Query on the feed index)."""
+        """The newest stories rendered by ``render``."""
         event = self.app.current_event
-        items, _ = self.repository.query_feed(feed_for(None), feeds.FEED_SIZE)
         body = render(
-            [to_summary(item) for item in items],
+            self.reader.newest(feeds.FEED_SIZE),
             feed_url=url(event, path),
             home_url=self.settings.site_url,
             story_url=self.settings.story_url_template,
@@ -179,10 +147,3 @@ def _not_a_slug() -> InvalidParameters:
         "the slug is not in the slug format",
         errors=[{"loc": ["path", "slug"], "msg": f"must match {SLUG_PATTERN}"}],
     )
-
-
-_SLUG = re.compile(SLUG_PATTERN)
-
-
-def _is_slug(value: str) -> bool:
-    return _SLUG.fullmatch(value) is not None

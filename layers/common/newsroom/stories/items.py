@@ -14,7 +14,10 @@ topic entry   ``story#<slug>``  ``topic#<topic>``   ``topic#<t>`` ``<published_a
 not in the sparse ``feed`` index. The index projects only what a list item needs.
 """
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
+
+from newsroom.core.slugs import SLUG_RE
 
 if TYPE_CHECKING:  # the read path must not import pydantic (cold start)
     from newsroom.stories.contract import StoryIn
@@ -22,11 +25,69 @@ if TYPE_CHECKING:  # the read path must not import pydantic (cold start)
 STORY_SK = "story"
 TOPIC_SK_PREFIX = "topic#"
 ALL_STORIES_FEED = "feed"
+FEED_INDEX = "feed"  # the sparse GSI of published stories (template.yaml)
 EXCERPT_MAX_LENGTH = 280
 ELLIPSIS = "…"
 
 # What a list item (StorySummary) needs; the GSI projects exactly these attributes.
 SUMMARY_ATTRIBUTES = ("slug", "title", "excerpt", "published_at", "updated_at", "topics")
+
+
+class StorySummary(TypedDict):
+    """A "Recent Stories" list item, as clients read it."""
+
+    slug: str
+    title: str
+    excerpt: str
+    published_at: str
+    updated_at: str
+    topics: list[str]
+
+
+class Story(TypedDict):
+    """A whole story as clients read it: every field of the contract, no bookkeeping."""
+
+    slug: str
+    title: str
+    summary: str
+    published_at: str
+    updated_at: str
+    sections: list[dict[str, Any]]
+    topics: list[str]
+    author: str | None
+    source: dict[str, Any] | None
+
+
+class StoryItem(TypedDict):
+    """The stored item of a story (``sk`` = ``story``)."""
+
+    pk: str
+    sk: str
+    slug: str
+    title: str
+    summary: str
+    published_at: str
+    updated_at: str
+    sections: list[dict[str, Any]]
+    topics: list[str]
+    author: NotRequired[str]
+    source: NotRequired[dict[str, Any]]
+    status: str
+    excerpt: str
+    content_hash: str
+    ingested_at: str
+    source_key: str
+    feed_pk: NotRequired[str]  # published stories only: the sparse feed index
+    feed_sk: NotRequired[str]
+
+
+class FeedEntry(StorySummary):
+    """What a ``Query`` on the feed index returns: its keys and the projected summary."""
+
+    pk: str
+    sk: str
+    feed_pk: str
+    feed_sk: str
 
 
 def story_pk(slug: str) -> str:
@@ -35,8 +96,38 @@ def story_pk(slug: str) -> str:
 
 
 def topic_feed(topic: str) -> str:
-    """``feed_pk`` of a topic's list."""
+    """``feed_pk`` of a topic's list (also the ``sk`` of the story's entry for that topic)."""
     return f"{TOPIC_SK_PREFIX}{topic}"
+
+
+def feed_name(topic: str | None) -> str:
+    """The ``feed_pk`` of a list: all stories, or the stories of one topic."""
+    return ALL_STORIES_FEED if topic is None else topic_feed(topic)
+
+
+def is_feed_name(feed: str) -> bool:
+    """Whether ``feed`` is the ``feed_pk`` of a list (``feed_name`` of some topic or none)."""
+    if feed == ALL_STORIES_FEED:
+        return True
+    topic = feed.removeprefix(TOPIC_SK_PREFIX)
+    return topic != feed and SLUG_RE.fullmatch(topic) is not None
+
+
+def feed_sort_key(published_at: str, slug: str) -> str:
+    """Sort key in the feed index: newest ``published_at`` first, then ``slug``."""
+    return f"{published_at}#{slug}"
+
+
+def feed_start_key(feed: str, published_at: str, slug: str) -> dict[str, Any]:
+    """The ``ExclusiveStartKey`` (typed JSON) of a ``Query`` on the feed index that resumes
+    after the entry of ``slug`` in ``feed``: the index keys plus the table keys of that
+    entry (the story item in the all-stories feed, its topic entry in a topic's feed)."""
+    return {
+        "feed_pk": {"S": feed},
+        "feed_sk": {"S": feed_sort_key(published_at, slug)},
+        "pk": {"S": story_pk(slug)},
+        "sk": {"S": STORY_SK if feed == ALL_STORIES_FEED else feed},  # topic entry: sk = feed
+    }
 
 
 def make_excerpt(summary: str, limit: int = EXCERPT_MAX_LENGTH) -> str:
@@ -68,11 +159,6 @@ def story_item(story: "StoryIn", *, source_key: str, ingested_at: str) -> dict[s
     return item
 
 
-def feed_sort_key(published_at: str, slug: str) -> str:
-    """Sort key in the feed index: newest ``published_at`` first, then ``slug``."""
-    return f"{published_at}#{slug}"
-
-
 def topic_entries(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The topic entries a stored story should have (none unless it is published)."""
     if item.get("status") != "published":
@@ -81,7 +167,7 @@ def topic_entries(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         topic: {
             "pk": item["pk"],
-            "sk": f"{TOPIC_SK_PREFIX}{topic}",
+            "sk": topic_feed(topic),
             **summary,
             "content_hash": item["content_hash"],
             "feed_pk": topic_feed(topic),
@@ -102,16 +188,20 @@ STORY_ATTRIBUTES = (
 )  # fmt: skip
 
 
-def to_summary(item: dict[str, Any]) -> dict[str, Any]:
+def to_summary(item: Mapping[str, Any]) -> StorySummary:
     """A list item of "Recent Stories" (what the ``feed`` index projects)."""
-    return {name: item.get(name, [] if name == "topics" else None) for name in SUMMARY_ATTRIBUTES}
+    summary = {
+        name: item.get(name, [] if name == "topics" else None) for name in SUMMARY_ATTRIBUTES
+    }
+    return cast("StorySummary", summary)
 
 
-def to_story(item: dict[str, Any]) -> dict[str, Any]:
+def to_story(item: StoryItem) -> Story:
     """A whole story as clients read it: every stored field of the contract, no bookkeeping."""
-    story = {name: item[name] for name in STORY_ATTRIBUTES if name in item}
+    stored: Mapping[str, Any] = item
+    story = {name: stored[name] for name in STORY_ATTRIBUTES if name in stored}
     story.setdefault("sections", [])
     story.setdefault("topics", [])
     story.setdefault("author", None)
     story.setdefault("source", None)
-    return story
+    return cast("Story", story)

@@ -18,18 +18,27 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from newsroom.core.dynamo import from_dynamo, to_dynamo
 from newsroom.core.errors import TransientAWSError
-from newsroom.stories.items import STORY_SK, TOPIC_SK_PREFIX, story_pk, topic_entries, version_of
+from newsroom.stories.items import (
+    FEED_INDEX,
+    STORY_SK,
+    TOPIC_SK_PREFIX,
+    FeedEntry,
+    StoryItem,
+    story_pk,
+    topic_entries,
+    topic_feed,
+    version_of,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-FEED_INDEX = "feed"
 _BATCH_WRITE_MAX = 25
 _BATCH_GET_MAX = 100
 _UNPROCESSED_RETRIES = 6
@@ -167,7 +176,7 @@ class StoryRepository:
     ) -> int:
         requests: list[Any] = [{"PutRequest": {"Item": to_dynamo(e)}} for e in puts]
         requests += [
-            {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": TOPIC_SK_PREFIX + t}}}}
+            {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": topic_feed(t)}}}}
             for t in delete_topics
         ]
         return self._batch_write(requests)
@@ -231,15 +240,16 @@ class StoryRepository:
         )
         return from_dynamo(response["Item"]) if "Item" in response else None
 
-    def get_story(self, slug: str) -> dict[str, Any] | None:
+    def get_story(self, slug: str) -> StoryItem | None:
         """One story by slug, whatever its status: one ``GetItem``."""
-        return self._get_story_item(story_pk(slug))
+        return cast("StoryItem | None", self._get_story_item(story_pk(slug)))
 
     def query_feed(
         self, feed: str, limit: int, exclusive_start_key: dict[str, Any] | None = None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> list[FeedEntry]:
         """Newest first from the sparse ``feed`` index: one ``Query`` reading at most
-        ``limit`` items. Returns the items and DynamoDB's ``LastEvaluatedKey``."""
+        ``limit`` entries of ``feed`` (``items.feed_name``), after ``exclusive_start_key``
+        (``items.feed_start_key``) when given."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": FEED_INDEX,
@@ -251,5 +261,4 @@ class StoryRepository:
         if exclusive_start_key is not None:
             params["ExclusiveStartKey"] = exclusive_start_key
         response = self._client.query(**params)
-        items = [from_dynamo(i) for i in response.get("Items", [])]
-        return items, response.get("LastEvaluatedKey")
+        return cast("list[FeedEntry]", [from_dynamo(i) for i in response.get("Items", [])])

@@ -1,0 +1,52 @@
+"""The newsletter's two AWS resources besides its table: SES, which sends the mail, and the
+SSM parameter that holds the signing key."""
+
+import time
+from email.message import EmailMessage
+from functools import cached_property
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+
+class Mailer:
+    """Sends MIME messages through SES (``SendRawEmail`` keeps our own headers)."""
+
+    def __init__(self, ses: Any, max_per_second: float) -> None:
+        self._ses = ses
+        self._interval = 1.0 / max_per_second if max_per_second > 0 else 0.0
+        self._next = 0.0
+
+    def send(self, message: EmailMessage) -> None:
+        # Stay under the account's SES sending rate.
+        wait = self._next - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._next = time.monotonic() + self._interval
+        try:
+            self._ses.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        except ClientError as exc:
+            # SES's error messages can name the recipient ("...failed the check in region
+            # US-EAST-1: reader@example.com"): raise it again with its code and status only,
+            # so that no log line or traceback carries the address.
+            scrubbed: Any = {
+                "Error": {
+                    "Code": exc.response.get("Error", {}).get("Code", "Unknown"),
+                    "Message": "SES refused the message (its reason is not logged)",
+                },
+                "ResponseMetadata": exc.response.get("ResponseMetadata", {}),
+            }
+            raise ClientError(scrubbed, exc.operation_name) from None
+
+
+class SigningKey:
+    """The HMAC key, read once per container from an SSM SecureString parameter."""
+
+    def __init__(self, ssm: Any, parameter_name: str) -> None:
+        self._ssm = ssm
+        self._name = parameter_name
+
+    @cached_property
+    def value(self) -> bytes:
+        response = self._ssm.get_parameter(Name=self._name, WithDecryption=True)
+        return str(response["Parameter"]["Value"]).encode()

@@ -1,0 +1,24 @@
+"""Builds the newsletter from its settings and the shared AWS clients: the one place that
+wires the subscriptions and digest functions (each calls it once per container)."""
+
+from newsroom.core import aws
+from newsroom.newsletter.mailer import Mailer, SigningKey
+from newsroom.newsletter.service import Newsletter
+from newsroom.newsletter.settings import NewsletterSettings
+from newsroom.newsletter.subscribers import SubscriberRepository
+from newsroom.stories.repository import StoryRepository
+
+
+def build_newsletter(settings: NewsletterSettings) -> Newsletter:
+    """The newsletter service on the subscribers table, SES and the SSM signing key."""
+    return Newsletter(
+        SubscriberRepository(aws.client("dynamodb"), settings.subscribers_table),
+        Mailer(aws.client("ses"), settings.max_send_rate),
+        SigningKey(aws.client("ssm"), settings.signing_key_parameter),
+        settings.sender,
+    )
+
+
+def build_stories(settings: NewsletterSettings) -> StoryRepository:
+    """The stories table the digest reads (the same DynamoDB client as the subscribers)."""
+    return StoryRepository(aws.client("dynamodb"), settings.stories_table)
