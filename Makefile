@@ -5,7 +5,7 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install browser dev digest emails test lint format schema layer-requirements validate upload
+.PHONY: help install browser dev digest emails test test-unit lint format schema layer-requirements validate upload
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ emails: install ## Show the emails the running `make dev` stack has sent (embedd
 
 test: install browser ## Run every test
 	$(PY) -m pytest
+
+test-unit: install ## The fast tier: tests/unit only (no stack, no browser, no SAM CLI)
+	$(PY) -m pytest tests/unit
 
 lint: install ## ruff (lint + format check), mypy, import contracts, the layer's pins vs the lock
 	.venv/bin/ruff check .

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from devtools.environment import CALLER_AWS_VARIABLES
 from devtools.template import function_environment
 
 REGION = "us-east-1"
@@ -28,19 +29,7 @@ DUMMY_AWS = {
 }
 # Variables of the caller's shell that would change what boto3 does (real profiles,
 # endpoints, config files): never passed on, never left in a benchmark process.
-FOREIGN_AWS = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ENDPOINT_URL",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-    "AWS_SAM_LOCAL",
-    "POWERTOOLS_TRACE_DISABLED",
-)
+FOREIGN_AWS = (*CALLER_AWS_VARIABLES, "AWS_SAM_LOCAL", "POWERTOOLS_TRACE_DISABLED")
 MEMORY_MB = {"ApiFunction": "512", "IngestFunction": "1024"}
 
 

@@ -127,7 +127,7 @@ def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost]:
         aws.client.cache_clear()
         api = load_function_module("api")
         meter = Meter()
-        meter.attach(api.api.repository._client)
+        meter.attach(api.dynamodb)
         context = LambdaContext("signal-noise-ApiFunction")
         costs: list[PageCost] = []
         query: dict[str, str | list[str]] = {"limit": str(LIMIT)}

@@ -85,7 +85,7 @@ def child_handler(key: str, size: int) -> dict[str, Any]:
     def count(model: Any, **_: Any) -> None:
         operations[model.name] += 1
 
-    module._dynamodb.meta.events.register("before-call.dynamodb", count)
+    module.dynamodb.meta.events.register("before-call.dynamodb", count)
     baseline = _peak_rss_kib()
     event = s3_event(s3_record(BUCKET, key, size=size))
     cpu, started = _cpu_seconds(), time.perf_counter()

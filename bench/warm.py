@@ -73,8 +73,7 @@ def canned_items() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def reference_handlers(client: Any) -> tuple[Handler, Handler]:
-    from newsroom.stories.items import ALL_STORIES_FEED, STORY_SK, story_pk
-    from newsroom.stories.repository import FEED_INDEX
+    from newsroom.stories.items import ALL_STORIES_FEED, FEED_INDEX, STORY_SK, story_pk
 
     deserializer = TypeDeserializer()
 
@@ -165,7 +164,7 @@ def run(quick: bool) -> list[Row]:
     api = load_api()
     from newsroom.core import aws
 
-    app_client = api.api.repository._client
+    app_client = api.dynamodb
     ref_client = aws.client.__wrapped__("dynamodb")  # same configuration, its own instance
     app_stub, ref_stub = Stubber(app_client), Stubber(ref_client)
     app_stub.activate()

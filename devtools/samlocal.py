@@ -54,6 +54,7 @@ from typing import Any
 from moto.moto_api._internal.models import moto_api_backend
 
 from devtools.backend import REGION, free_port
+from devtools.environment import CALLER_AWS_VARIABLES
 from devtools.stack import SAMPLES, STATE_DIR, Stack, start_stack
 from devtools.template import ROOT, TEMPLATE_PATH
 from newsroom.core import aws
@@ -88,19 +89,7 @@ SAM_ENVIRONMENT = {
     "AWS_REGION": REGION,
 }
 # Never handed to sam: real credentials or endpoints of the caller's shell.
-DROPPED_ENVIRONMENT = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN",
-)
+DROPPED_ENVIRONMENT = CALLER_AWS_VARIABLES
 
 
 class SamLocalError(RuntimeError):

@@ -2,7 +2,7 @@
 handlers loaded from ``functions/``."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,15 +12,12 @@ import pytest
 from moto import mock_aws
 
 from devtools.backend import make_dynamodb_requests_atomic
-from devtools.functions import LambdaContext, load_function_module
-from devtools.template import ROOT, create_table_kwargs, function_environment
+from devtools.functions import LambdaContext
+from devtools.template import create_table_kwargs, function_environment
 from newsroom.core import aws
-
-__all__ = ["LambdaContext", "load_function"]  # imported by test modules
-
-REGION = "us-east-1"
-TABLE = "stories-test"
-BUCKET = "signal-noise-content-test"
+from newsroom.ingest.settings import IngestSettings
+from tests.support.aws import BUCKET, REGION, TABLE, ReadReceipt, load_function
+from tests.support.story_files import SAMPLES
 
 
 @pytest.fixture(autouse=True)
@@ -75,20 +72,6 @@ def bucket(s3: Any) -> str:
     return BUCKET
 
 
-def load_function(
-    name: str, logical_id: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> ModuleType:
-    """The real ``functions/<name>/app.py`` with the function's environment from the
-    template plus ``env``, loaded fresh as in a new Lambda container. The variables stay set
-    (through ``monkeypatch``) for the test, as they stay set in the container."""
-    function_env = {**function_environment(logical_id), **env}
-    for key, value in function_env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    function_env.pop("AWS_ENDPOINT_URL", None)
-    return load_function_module(name, function_env)
-
-
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext("IngestFunction", memory_mb=1024)
@@ -107,17 +90,19 @@ def api_app(stories_table: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 @pytest.fixture
-def read_receipt(s3: Any, bucket: str) -> Callable[[str], dict[str, Any]]:
-    """The receipt the ingest wrote for an ``incoming/...`` key."""
+def read_receipt(s3: Any, bucket: str) -> ReadReceipt:
+    """The receipt the ingest wrote for an ``incoming/...`` key (where the template's
+    settings of the ingest function put it)."""
+    settings = IngestSettings.from_env(
+        {**function_environment("IngestFunction"), "STORIES_TABLE": TABLE}
+    )
 
     def read(source_key: str) -> dict[str, Any]:
-        key = "receipts/" + source_key.removeprefix("incoming/") + ".json"
-        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        key = settings.receipt_key(source_key)
+        receipt: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return receipt
 
     return read
-
-
-SAMPLES = ROOT / "samples" / "stories"
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from newsroom.read_api.settings import ApiSettings
 from newsroom.stories.repository import StoryRepository
 
 settings = ApiSettings.from_env()
-stories = StoryRepository(aws.client("dynamodb"), settings.table_name)
+dynamodb = aws.client("dynamodb")
+stories = StoryRepository(dynamodb, settings.table_name)
 api = ReadApi(settings, stories, logger)
 
 

@@ -11,9 +11,9 @@ from newsroom.ingest.settings import IngestSettings
 from newsroom.stories.repository import StoryRepository
 
 settings = IngestSettings.from_env()
-_dynamodb = aws.client("dynamodb", max_pool_connections=settings.write_concurrency)
+dynamodb = aws.client("dynamodb", max_pool_connections=settings.write_concurrency)
 ingestor = Ingestor(
-    settings, aws.client("s3"), StoryRepository(_dynamodb, settings.table_name), metrics
+    settings, aws.client("s3"), StoryRepository(dynamodb, settings.table_name), metrics
 )
 
 

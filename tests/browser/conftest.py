@@ -9,15 +9,14 @@ without Playwright) the tests are skipped, except under CI (CI=true), where they
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlencode
 
 import pytest
 
-from devtools.stack import Stack, start_stack
-from newsroom.core import aws
+from devtools.stack import Stack
+from tests.support.browser import Reader
+from tests.support.stack import running_stack
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -89,17 +88,8 @@ def chromium_executable() -> str:
 def stack() -> Iterator[Stack]:
     """The local stack (API routes + the reader page at /) with the sample stories, stored
     through S3 so the real ingest ran."""
-    saved = dict(os.environ)  # the stack points AWS_ENDPOINT_URL etc. at its backend
-    aws.client.cache_clear()  # clients cached by an earlier stack point at a dead endpoint
-    running = start_stack(port=0)
-    try:
-        running.seed()
+    with running_stack() as running:
         yield running
-    finally:
-        running.stop()
-        aws.client.cache_clear()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
@@ -119,43 +109,6 @@ def browser(chromium_executable: str) -> Iterator[Any]:
             launched.close()
     finally:
         playwright.stop()
-
-
-@dataclass
-class Reader:
-    """One browser page plus what it reported: dialogs, script errors, CSP violations."""
-
-    page: Any
-    base_url: str
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def url(self, fragment: str = "#/", **query: str) -> str:
-        search = f"?{urlencode(query)}" if query else ""
-        return f"{self.base_url}/{search}{fragment}"
-
-    def open(self, fragment: str = "#/", **query: str) -> None:
-        self.page.goto(self.url(fragment, **query))
-
-    def cards(self) -> list[dict[str, Any]]:
-        """The Recent Stories items as the page shows them."""
-        return list(
-            self.page.eval_on_selector_all(
-                "#stories > li",
-                """items => items.map(li => ({
-                    slug: li.dataset.slug,
-                    topics: li.dataset.topics.split(" ").filter(Boolean),
-                    date: li.querySelector("time").textContent,
-                    datetime: li.querySelector("time").getAttribute("datetime"),
-                    title: li.querySelector("h2").textContent,
-                    href: li.querySelector("h2 a").getAttribute("href"),
-                    excerpt: li.querySelector("p").textContent,
-                }))""",
-            )
-        )
-
-    def injected(self) -> dict[str, list[str]]:
-        return dict(self.page.evaluate("({xss: window.__xss, injected: window.__injected})"))
 
 
 @pytest.fixture

@@ -26,10 +26,11 @@ from devtools.stack import Stack
 try:
     from playwright.sync_api import expect
 except ImportError:  # the fixtures skip the tests (or fail them under CI)
-    expect = None
+    if not TYPE_CHECKING:  # to the type checker, expect is Playwright's (as when tests run)
+        expect = None
 
 if TYPE_CHECKING:
-    from tests.browser.conftest import Reader
+    from tests.support.browser import Reader
 
 pytestmark = pytest.mark.browser
 

@@ -17,22 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from devtools.stack import Stack, start_stack
+from devtools.stack import Stack
 from devtools.template import ROOT
-from newsroom.core import aws
+from tests.support.stack import running_stack
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     """The local stack in this process, seeded with the samples through S3 -> ingest."""
-    aws.client.cache_clear()  # clients cached by an earlier stack point at its dead endpoint
-    running = start_stack(port=0)
-    try:
-        running.seed()
+    with running_stack() as running:
         yield running
-    finally:
-        running.stop()
-        aws.client.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -35,8 +36,9 @@ class Reply:
     headers: http.client.HTTPMessage
     body: bytes
 
-    def json(self) -> dict:
-        return json.loads(self.body)
+    def json(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.body)
+        return document
 
 
 def address(stack: Stack) -> tuple[str, int]:
@@ -77,7 +79,9 @@ def assert_no_internals(reply: Reply) -> None:
         assert leak not in text, text[:2000]
 
 
-def assert_problem(reply: Reply, status: int, *, errors_at: list[list[str]] | None = None) -> dict:
+def assert_problem(
+    reply: Reply, status: int, *, errors_at: list[list[str]] | None = None
+) -> dict[str, Any]:
     """``reply`` is a ``status`` problem document (with errors at exactly ``errors_at``)."""
     assert reply.status == status, (reply.status, reply.body[:500])
     assert reply.headers["Content-Type"] == PROBLEM

@@ -1,5 +1,5 @@
 """Faults injected at the botocore layer of the real ingest function's own clients
-(``ingest_app._dynamodb`` and ``ingest_app.ingestor._s3``), never by mocking project code.
+(``ingest_app.dynamodb`` and ``ingest_app.ingestor._s3``), never by mocking project code.
 
 Most faults are HTTP answers: a ``before-send`` hook (registered first, so ahead of moto)
 answers an attempt with the status and error body AWS sends, and botocore itself parses it,
@@ -20,6 +20,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from urllib3.exceptions import ProtocolError
 
 from devtools.events import s3_event, s3_record
+from devtools.functions import LambdaContext
 from devtools.tables import table_items
 from newsroom.core.errors import TransientAWSError
 from newsroom.stories.items import (
@@ -41,6 +43,7 @@ from newsroom.stories.items import (
     story_pk,
     topic_feed,
 )
+from tests.support.aws import ReadReceipt
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
@@ -116,7 +119,8 @@ def feed_slugs(dynamodb: Any, table: str, feed_pk: str) -> list[str]:
 
 def receipt_exists(s3: Any, bucket: str, ingest_app: Any, key: str) -> bool:
     receipt = ingest_app.settings.receipt_key(key)
-    return s3.list_objects_v2(Bucket=bucket, Prefix=receipt).get("KeyCount", 0) > 0
+    count: int = s3.list_objects_v2(Bucket=bucket, Prefix=receipt).get("KeyCount", 0)
+    return count > 0
 
 
 def assert_stored_with_topics(
@@ -176,12 +180,15 @@ def s3_error(request: AWSPreparedRequest, status: int, code: str, message: str) 
         "<RequestId>4442587FB7D0A2F9</RequestId><HostId>faulty</HostId></Error>"
     ).encode()
     headers = {"Content-Type": "application/xml", "x-amz-request-id": "4442587FB7D0A2F9"}
-    return AWSResponse(request.url, status, headers, _Raw(body))
+    # botocore-stubs want HTTPHeaders; AWSResponse takes any mapping (wraps it in HeadersDict)
+    return AWSResponse(request.url, status, headers, _Raw(body))  # type: ignore[arg-type]
 
 
 def dynamodb_answer(request: AWSPreparedRequest, status: int, body: dict[str, Any]) -> AWSResponse:
     headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "FAULTY0001"}
-    return AWSResponse(request.url, status, headers, _Raw(json.dumps(body).encode()))
+    # botocore-stubs want HTTPHeaders; AWSResponse takes any mapping (wraps it in HeadersDict)
+    raw = _Raw(json.dumps(body).encode())
+    return AWSResponse(request.url, status, headers, raw)  # type: ignore[arg-type]
 
 
 def dynamodb_error(
@@ -290,7 +297,7 @@ def total_attempts(client: Any) -> int:
 
 @pytest.fixture
 def dynamodb_faults(ingest_app: Any) -> Iterator[Faults]:
-    faults = Faults(ingest_app._dynamodb)
+    faults = Faults(ingest_app.dynamodb)
     yield faults
     faults.clear()
 
@@ -318,8 +325,15 @@ def first_attempts(n: int, answer: Callable[[AWSPreparedRequest], AWSResponse]) 
 
 
 def test_throttling_in_the_middle_of_a_big_file_is_retried_until_every_story_is_stored(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, dynamodb_faults
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    dynamodb_faults: Faults,
+) -> None:
     """300 stories in one JSON Lines file; some are already stored in an older version (the
     file updates them, and they lose their old topics), some in a newer one (the file's
     version is stale). The 100th to 110th ``PutItem`` and the first ``BatchWriteItem`` that
@@ -377,7 +391,7 @@ def test_throttling_in_the_middle_of_a_big_file_is_retried_until_every_story_is_
     assert dynamodb_faults.in_flight == 0
     # botocore retried each throttled call itself before giving up.
     failed = dict(dynamodb_faults.attempts)
-    assert set(failed.values()) == {total_attempts(ingest_app._dynamodb)}
+    assert set(failed.values()) == {total_attempts(ingest_app.dynamodb)}
     assert ("PutItem", 100) in failed, (dynamodb_faults.calls, failed)
     assert [("BatchWriteItem", n) in failed for n in throttled_batches] == [True], (
         dynamodb_faults.calls,
@@ -427,16 +441,23 @@ def test_throttling_in_the_middle_of_a_big_file_is_retried_until_every_story_is_
 # -- unprocessed items ------------------------------------------------------------------
 
 
+def request_body(request: AWSPreparedRequest) -> bytes:
+    """The body of a DynamoDB request (botocore's JSON protocol always sends bytes)."""
+    body = request.body
+    assert isinstance(body, bytes), type(body)
+    return body
+
+
 def unprocessed_writes(request: AWSPreparedRequest) -> AWSResponse:
     """DynamoDB's answer when it processed none of a ``BatchWriteItem``'s requests."""
     return dynamodb_answer(
-        request, 200, {"UnprocessedItems": json.loads(request.body)["RequestItems"]}
+        request, 200, {"UnprocessedItems": json.loads(request_body(request))["RequestItems"]}
     )
 
 
 def unprocessed_reads(request: AWSPreparedRequest) -> AWSResponse:
     """DynamoDB's answer when it read none of a ``BatchGetItem``'s keys."""
-    wanted = json.loads(request.body)["RequestItems"]
+    wanted = json.loads(request_body(request))["RequestItems"]
     return dynamodb_answer(
         request, 200, {"Responses": {t: [] for t in wanted}, "UnprocessedKeys": wanted}
     )
@@ -447,17 +468,17 @@ def unprocessed_reads(request: AWSPreparedRequest) -> AWSResponse:
     [("BatchWriteItem", unprocessed_writes), ("BatchGetItem", unprocessed_reads)],
 )
 def test_unprocessed_batch_items_are_retried_within_the_invocation(
-    operation,
-    answer,
-    ingest_app,
-    lambda_context,
-    s3,
-    bucket,
-    dynamodb,
-    stories_table,
-    read_receipt,
-    dynamodb_faults,
-):
+    operation: str,
+    answer: Callable[[AWSPreparedRequest], AWSResponse],
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    dynamodb_faults: Faults,
+) -> None:
     """Each batch comes back with nothing processed, twice, before it goes through."""
     stories = {f"batch-{i}": story(f"batch-{i}", topics=["ai", f"t{i}"]) for i in range(30)}
     key = "incoming/unprocessed.jsonl"
@@ -465,8 +486,9 @@ def test_unprocessed_batch_items_are_retried_within_the_invocation(
 
     def twice_unprocessed(request: AWSPreparedRequest, attempt: int) -> AWSResponse | None:
         # The repository sends the unprocessed requests again as they were: same body.
-        seen[request.body] += 1
-        return answer(request) if seen[request.body] <= 2 else None
+        body = request_body(request)
+        seen[body] += 1
+        return answer(request) if seen[body] <= 2 else None
 
     dynamodb_faults.fail(operation, every, twice_unprocessed)
 
@@ -482,8 +504,15 @@ def test_unprocessed_batch_items_are_retried_within_the_invocation(
 
 
 def test_batch_writes_left_unprocessed_on_every_retry_raise_and_the_retry_heals(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, dynamodb_faults
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    dynamodb_faults: Faults,
+) -> None:
     stories = {f"stuck-{i}": story(f"stuck-{i}", topics=["ai"]) for i in range(5)}
     key = "incoming/stuck.jsonl"
     event = upload(s3, bucket, {key: jsonl(*stories.values())})
@@ -515,18 +544,18 @@ S3_TRANSIENT = [
 
 @pytest.mark.parametrize(("status", "code", "message"), S3_TRANSIENT)
 def test_get_object_failing_once_is_retried_by_botocore(
-    status,
-    code,
-    message,
-    ingest_app,
-    lambda_context,
-    s3,
-    bucket,
-    dynamodb,
-    stories_table,
-    read_receipt,
-    s3_faults,
-):
+    status: int,
+    code: str,
+    message: str,
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    s3_faults: Faults,
+) -> None:
     key = "incoming/flaky.json"
     s3_faults.fail(
         "GetObject", every, first_attempts(1, lambda r: s3_error(r, status, code, message))
@@ -545,18 +574,18 @@ def test_get_object_failing_once_is_retried_by_botocore(
 
 @pytest.mark.parametrize(("status", "code", "message"), S3_TRANSIENT)
 def test_get_object_failing_every_attempt_raises_for_lambda_to_retry(
-    status,
-    code,
-    message,
-    ingest_app,
-    lambda_context,
-    s3,
-    bucket,
-    dynamodb,
-    stories_table,
-    read_receipt,
-    s3_faults,
-):
+    status: int,
+    code: str,
+    message: str,
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    s3_faults: Faults,
+) -> None:
     """The failing file raises, after the event's other file was processed; the retry of
     the event completes the failing one."""
     failing, other = "incoming/unreachable.jsonl", "incoming/reachable.json"
@@ -595,8 +624,15 @@ def test_get_object_failing_every_attempt_raises_for_lambda_to_retry(
 
 
 def test_get_object_not_found_gets_a_receipt_and_no_retry(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, s3_faults
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    s3_faults: Faults,
+) -> None:
     """The object was deleted between the notification and the read (S3 answers 404)."""
     key = "incoming/vanished.json"
     event = upload(s3, bucket, {key: json.dumps(story("vanished")).encode()})
@@ -643,8 +679,16 @@ class _TruncatedRaw(io.BytesIO):
 
 @pytest.mark.parametrize("broken", [_BreakingRaw, _TruncatedRaw], ids=["reset", "truncated"])
 def test_get_object_body_breaking_mid_file_raises_and_the_retry_completes(
-    broken, ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, s3_faults
-):
+    broken: Callable[[bytes, int], io.BytesIO],
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    s3_faults: Faults,
+) -> None:
     """The body of a long JSON Lines file breaks after about a third of it (mid-line). The
     stories read so far are stored with their topic entries; nothing is taken from the
     partial line; the event's other file is still processed; the handler raises (a
@@ -689,8 +733,15 @@ def test_get_object_body_breaking_mid_file_raises_and_the_retry_completes(
 
 
 def test_receipt_write_failing_once_is_retried_by_botocore(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, s3_faults
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    s3_faults: Faults,
+) -> None:
     key = "incoming/receipt-flaky.json"
     s3_faults.fail(
         "PutObject", every, first_attempts(1, lambda r: s3_error(r, 503, "SlowDown", "Slow down"))
@@ -705,8 +756,15 @@ def test_receipt_write_failing_once_is_retried_by_botocore(
 
 
 def test_receipt_write_failing_every_attempt_raises_and_the_retry_writes_it(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, s3_faults
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    s3_faults: Faults,
+) -> None:
     failing, other = "incoming/no-receipt.jsonl", "incoming/with-receipt.json"
     stories = {s: story(s, topics=["ai", "chips"]) for s in ("kept-one", "kept-two")}
     event = upload(

@@ -18,9 +18,10 @@ from urllib.parse import unquote_plus
 import pytest
 
 from devtools.events import s3_event, s3_record
+from devtools.functions import LambdaContext
 from devtools.tables import table_items
 from newsroom.stories.items import ALL_STORIES_FEED, STORY_SK, TOPIC_SK_PREFIX, story_pk
-from tests.conftest import load_function
+from tests.support.aws import load_function
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
@@ -141,7 +142,10 @@ class Run:
 
     def receipt(self, key: str) -> dict[str, Any]:
         name = self.receipt_key(key)
-        return json.loads(self.s3.get_object(Bucket=self.bucket, Key=name)["Body"].read())
+        receipt: dict[str, Any] = json.loads(
+            self.s3.get_object(Bucket=self.bucket, Key=name)["Body"].read()
+        )
+        return receipt
 
     def receipt_size(self, key: str) -> int:
         name = self.receipt_key(key)
@@ -153,7 +157,14 @@ class Run:
 
 
 @pytest.fixture
-def run(ingest_app, lambda_context, s3, bucket, dynamodb, stories_table) -> Run:
+def run(
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+) -> Run:
     """The handler, with the table seeded (SEEDED) through it."""
     runner = Run(ingest_app, lambda_context, s3, bucket, dynamodb, stories_table)
     body = json.dumps({"stories": list(SEEDED.values())}).encode()
@@ -200,7 +211,7 @@ def test_deeply_nested_values_are_rejected_story_by_story(run: Run) -> None:
     assert_accounted_for(receipt, 7)
     assert accepted(receipt) == {0: ("nest-ok-1", "created"), 6: ("nest-ok-2", "created")}
     rejected = rejections(receipt)
-    too_deep = [([], "JSON is nested too deeply")]
+    too_deep: list[tuple[list[Any], str]] = [([], "JSON is nested too deeply")]
     assert rejected[1] == rejected[2] == rejected[5] == too_deep
     assert rejected[3] == [
         (["sections", 0], "Input should be a valid dictionary or instance of Section")
@@ -228,7 +239,9 @@ def test_deeply_nested_values_are_rejected_story_by_story(run: Run) -> None:
         ),
     ],
 )
-def test_json_document_nested_too_deeply_fails_as_a_whole(run: Run, name, body, code) -> None:
+def test_json_document_nested_too_deeply_fails_as_a_whole(
+    run: Run, name: str, body: bytes, code: str
+) -> None:
     before = run.items()
 
     _, receipt = run.ingest(f"incoming/hostile/{name}", body)
@@ -646,7 +659,9 @@ def test_null_for_a_required_field_is_rejected_and_for_an_optional_one_means_abs
     ],
     ids=["stories-null", "document-null", "story-null"],
 )
-def test_null_documents_and_batches(run: Run, body, code, index_errors) -> None:
+def test_null_documents_and_batches(
+    run: Run, body: bytes, code: str | None, index_errors: list[tuple[list[Any], str]] | None
+) -> None:
     before = run.items()
 
     _, receipt = run.ingest("incoming/hostile/null-doc.json", body)

@@ -36,13 +36,12 @@ from devtools.backend import (
     start_backend,
 )
 from devtools.events import s3_event, s3_record
-from devtools.functions import load_function_module
+from devtools.functions import LambdaContext, load_function_module
 from devtools.tables import feed_items, table_items
 from devtools.template import function_environment
 from newsroom.core import aws
 from newsroom.ingest.settings import IngestSettings
 from newsroom.stories.items import ALL_STORIES_FEED, STORY_SK, TOPIC_SK_PREFIX, story_pk, topic_feed
-from tests.conftest import LambdaContext
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:No application metrics to publish:UserWarning",
@@ -86,7 +85,7 @@ def load_container(backend: Backend) -> ModuleType:
     embedded backend over HTTP: the template's environment plus the table and
     ``AWS_ENDPOINT_URL``, set only while the module scope runs.
 
-    (``tests.conftest.load_function`` deletes ``AWS_ENDPOINT_URL`` on purpose, so it cannot
+    (``tests.support.aws.load_function`` deletes ``AWS_ENDPOINT_URL`` on purpose, so it cannot
     be used here.)"""
     env = {
         **function_environment("IngestFunction"),
@@ -104,7 +103,7 @@ def load_container(backend: Backend) -> ModuleType:
         aws.client.cache_clear()
         os.environ.clear()
         os.environ.update(saved)
-    endpoint = module._dynamodb.meta.endpoint_url
+    endpoint = module.dynamodb.meta.endpoint_url
     assert endpoint == backend.endpoint_url, endpoint
     assert module.ingestor._s3.meta.endpoint_url == backend.endpoint_url
     return module
@@ -165,8 +164,9 @@ def feed(dynamodb: Any, table: str, feed_pk: str) -> list[dict[str, Any]]:
 
 
 def read_receipt(s3: Any, bucket: str, key: str) -> dict[str, Any]:
-    receipt = INGEST_SETTINGS.receipt_key(key)
-    return json.loads(s3.get_object(Bucket=bucket, Key=receipt)["Body"].read())
+    name = INGEST_SETTINGS.receipt_key(key)
+    receipt: dict[str, Any] = json.loads(s3.get_object(Bucket=bucket, Key=name)["Body"].read())
+    return receipt
 
 
 def deliver_concurrently(
@@ -247,8 +247,13 @@ def versions_of(slug: str, newest_status: str) -> list[dict[str, Any]]:
     [(0, "published"), (1, "published"), (2, "published"), (3, "retracted"), (4, "published")],
 )
 def test_concurrent_versions_converge_and_replays_change_nothing(
-    seed, newest_status, backend, containers, dynamodb, s3
-):
+    seed: int,
+    newest_status: str,
+    backend: Backend,
+    containers: list[ModuleType],
+    dynamodb: Any,
+    s3: Any,
+) -> None:
     slug = f"contested-{seed}"
     versions = versions_of(slug, newest_status)
     every_topic = {t for v in versions for t in v["topics"]}
@@ -296,8 +301,8 @@ def test_concurrent_versions_converge_and_replays_change_nothing(
 
 @pytest.mark.parametrize("seed", [10])
 def test_concurrent_batches_of_versions_converge_and_replays_change_nothing(
-    seed, backend, containers, dynamodb, s3
-):
+    seed: int, backend: Backend, containers: list[ModuleType], dynamodb: Any, s3: Any
+) -> None:
     """Six JSON Lines files, each holding a version of the same 20 stories (in its own
     order). New stories get their topic entries in groups (``sync_created_stories``), so this
     races grouped writes of one version against per-story reconciliation of another."""

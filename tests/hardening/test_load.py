@@ -100,7 +100,7 @@ def run_client(
             etags[target] = answer_headers["etag"]
         return status, body
 
-    def expect_json(kind: str, target: str, status: int, body: bytes) -> dict | None:
+    def expect_json(kind: str, target: str, status: int, body: bytes) -> dict[str, Any] | None:
         if status != 200:
             if status:  # 0: already counted as an exception
                 tally.errors.append(f"{kind} {target[:80]}: {status} (expected 200)")
@@ -191,7 +191,7 @@ def test_fifty_clients_for_thirty_seconds(stack_process: Any) -> None:
                 statuses[kind][str(code)] = statuses[kind].get(str(code), 0) + count
     errors = [error for t in tallies for error in t.errors]
     total = sum(len(v) for v in latencies.values())
-    results = {
+    results: dict[str, Any] = {
         "clients": CLIENTS,
         "seconds": round(elapsed, 1),
         "requests": total,

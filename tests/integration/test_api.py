@@ -29,12 +29,13 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from devtools.events import apigw_event, s3_event, s3_record
+from devtools.functions import LambdaContext
 from newsroom.core import aws
 from newsroom.core.dynamo import to_dynamo
 from newsroom.stories.contract import StoryIn
 from newsroom.stories.items import story_item, topic_entries
 from newsroom.stories.repository import StoryRepository
-from tests.conftest import LambdaContext, load_function
+from tests.support.aws import load_function
 
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"  # apigw_event's default
 HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com"
@@ -120,7 +121,7 @@ def newest_first(items: Iterable[dict[str, Any]], topic: str | None = None) -> l
     return [i["slug"] for i in listed]
 
 
-def catalogue(published: int = 300, drafts: int = 20, retracted: int = 15) -> list[dict]:
+def catalogue(published: int = 300, drafts: int = 20, retracted: int = 15) -> list[dict[str, Any]]:
     """Stories over few distinct hours (many share ``published_at``), random topics,
     slugs whose string order differs from their number order, drafts and retractions
     interleaved with the published ones."""
@@ -222,7 +223,7 @@ def assert_problem(
     assert reply.headers["content-type"] == "application/problem+json"
     assert reply.headers["cache-control"] == "no-store"
     assert "etag" not in reply.headers
-    document = reply.json()
+    document: dict[str, Any] = reply.json()
     assert set(document) == PROBLEM_FIELDS | ({"errors"} if errors_at is not None else set())
     assert document["status"] == status
     assert document["request_id"] == request_id
@@ -237,13 +238,15 @@ def assert_problem(
     return document
 
 
-def assert_page(reply: Reply, *, limit: int, topic: str | None, cursor: str | None) -> dict:
+def assert_page(
+    reply: Reply, *, limit: int, topic: str | None, cursor: str | None
+) -> dict[str, Any]:
     """One page of Recent Stories: shape, links, Link header, caching headers."""
     assert reply.status == 200, reply.body
     assert reply.headers["content-type"] == "application/json"
     assert reply.headers["cache-control"] == "public, max-age=60"
     assert re.fullmatch(r'"[0-9a-f]+"', reply.headers["etag"])
-    page = reply.json()
+    page: dict[str, Any] = reply.json()
     assert set(page) == {"data", "meta", "links"}
     assert set(page["meta"]) == {"limit", "next_cursor"}
     assert set(page["links"]) == {"self", "next"}
@@ -321,7 +324,7 @@ class DynamoCalls:
 
 
 def dynamo_client(api_app: ModuleType) -> Any:
-    return api_app.stories._client
+    return api_app.dynamodb
 
 
 @pytest.fixture
@@ -342,7 +345,8 @@ def client_error(code: str, http_status: int, operation: str = "Query") -> Clien
     return ClientError(
         {
             "Error": {"Code": code, "Message": f"{code} raised by the test"},
-            "ResponseMetadata": {"HTTPStatusCode": http_status},
+            # botocore-stubs require every ResponseMetadata key; ClientError needs none
+            "ResponseMetadata": {"HTTPStatusCode": http_status},  # type: ignore[typeddict-item]
         },
         operation,
     )
@@ -407,7 +411,9 @@ def test_list_default_page_is_the_ten_newest_published_stories(
     assert page["links"]["self"] == f"{BASE_URL}/stories?limit=10"
 
 
-def test_list_summary_has_exactly_the_summary_fields(api: Client, few: list[dict]) -> None:
+def test_list_summary_has_exactly_the_summary_fields(
+    api: Client, few: list[dict[str, Any]]
+) -> None:
     page = assert_page(api.stories(), limit=10, topic=None, cursor=None)
 
     first = page["data"][0]
@@ -495,7 +501,7 @@ def test_list_ties_on_published_at_are_broken_by_slug_descending(
 
 @pytest.mark.parametrize("limit", [7, 50])
 def test_list_cursor_walk_returns_every_published_story_once_in_order(
-    api: Client, three_hundred: list[dict], limit: int
+    api: Client, three_hundred: list[dict[str, Any]], limit: int
 ) -> None:
     pages = walk(api, limit=limit)
 
@@ -511,7 +517,7 @@ def test_list_cursor_walk_returns_every_published_story_once_in_order(
 
 @pytest.mark.parametrize("topic", TOPICS)
 def test_list_topic_walk_returns_only_that_topics_published_stories(
-    api: Client, three_hundred: list[dict], topic: str
+    api: Client, three_hundred: list[dict[str, Any]], topic: str
 ) -> None:
     pages = walk(api, limit=7, topic=topic)
 
@@ -545,7 +551,7 @@ def test_list_with_exactly_limit_stories_has_no_next_page(
 
 
 def test_list_links_next_carries_the_cursor_and_keeps_limit_and_topic(
-    api: Client, three_hundred: list[dict]
+    api: Client, three_hundred: list[dict[str, Any]]
 ) -> None:
     reply = api.stories(limit="3", topic="space", ignored="cache-buster")
 
@@ -564,7 +570,7 @@ def test_list_links_next_carries_the_cursor_and_keeps_limit_and_topic(
 
 
 def test_list_cursor_can_be_followed_with_another_limit(
-    api: Client, three_hundred: list[dict]
+    api: Client, three_hundred: list[dict[str, Any]]
 ) -> None:
     first = api.stories(limit="5").json()
 
@@ -593,7 +599,7 @@ def test_list_walk_is_stable_when_stories_change_mid_walk(
     assert [s["slug"] for s in rest["data"]] == [f"s-{i:02d}" for i in range(14, -1, -1)]
 
 
-def test_list_of_an_unknown_topic_is_an_empty_page(api: Client, few: list[dict]) -> None:
+def test_list_of_an_unknown_topic_is_an_empty_page(api: Client, few: list[dict[str, Any]]) -> None:
     page = assert_page(
         api.stories(topic="no-such-topic"), limit=10, topic="no-such-topic", cursor=None
     )
@@ -647,7 +653,9 @@ def test_list_reports_every_invalid_parameter_at_once(api: Client) -> None:
 
 
 @pytest.mark.parametrize("limit", ["1", "50", "007"])
-def test_list_limit_bounds_are_accepted(api: Client, sixty: list[dict], limit: str) -> None:
+def test_list_limit_bounds_are_accepted(
+    api: Client, sixty: list[dict[str, Any]], limit: str
+) -> None:
     page = assert_page(api.stories(limit=limit), limit=int(limit), topic=None, cursor=None)
 
     assert len(page["data"]) == int(limit)
@@ -657,7 +665,7 @@ def test_list_limit_bounds_are_accepted(api: Client, sixty: list[dict], limit: s
 
 
 def test_story_is_returned_with_every_contract_field_and_nothing_else(
-    api: Client, few: list[dict]
+    api: Client, few: list[dict[str, Any]]
 ) -> None:
     reply = api.story("first-story")
 
@@ -685,14 +693,16 @@ def test_story_is_returned_with_every_contract_field_and_nothing_else(
         assert f'"{internal}"' not in reply.body
 
 
-def test_story_without_optional_fields_has_them_empty(api: Client, few: list[dict]) -> None:
+def test_story_without_optional_fields_has_them_empty(
+    api: Client, few: list[dict[str, Any]]
+) -> None:
     data = api.story("third-story").json()["data"]
 
     assert set(data) == STORY_FIELDS
     assert data["sections"] == [] and data["author"] is None and data["source"] is None
 
 
-def test_unknown_story_is_a_404_problem(api: Client, few: list[dict]) -> None:
+def test_unknown_story_is_a_404_problem(api: Client, few: list[dict[str, Any]]) -> None:
     document = assert_problem(
         api.story("no-such-story", request_id="req-unknown"), 404, request_id="req-unknown"
     )
@@ -700,18 +710,18 @@ def test_unknown_story_is_a_404_problem(api: Client, few: list[dict]) -> None:
     assert document["title"] == "Not Found"
 
 
-def test_draft_story_is_a_404_problem(api: Client, few: list[dict]) -> None:
+def test_draft_story_is_a_404_problem(api: Client, few: list[dict[str, Any]]) -> None:
     assert_problem(api.story("unfinished"), 404)
 
 
-def test_retracted_story_is_a_410_problem(api: Client, few: list[dict]) -> None:
+def test_retracted_story_is_a_410_problem(api: Client, few: list[dict[str, Any]]) -> None:
     document = assert_problem(api.story("withdrawn"), 410)
 
     assert document["title"] == "Gone"
 
 
 def test_retracting_a_published_story_removes_it_from_lists_and_feeds(
-    api: Client, dynamodb: Any, stories_table: str, few: list[dict]
+    api: Client, dynamodb: Any, stories_table: str, few: list[dict[str, Any]]
 ) -> None:
     assert api.story("second-story").status == 200
     assert "second-story" in slugs_of(walk(api, limit=2, topic="climate"))
@@ -758,7 +768,7 @@ def test_retracting_a_published_story_removes_it_from_lists_and_feeds(
     ],
 )
 def test_malformed_slug_is_a_400_or_404_problem_never_5xx(
-    api: Client, calls: DynamoCalls, few: list[dict], slug: str
+    api: Client, calls: DynamoCalls, few: list[dict[str, Any]], slug: str
 ) -> None:
     reply = api.story(slug)
 
@@ -802,7 +812,7 @@ def twenty_five(dynamodb: Any, stories_table: str) -> list[dict[str, Any]]:
 
 
 def test_json_feed_lists_the_20_newest_published_stories(
-    api: Client, twenty_five: list[dict]
+    api: Client, twenty_five: list[dict[str, Any]]
 ) -> None:
     reply = api.get("/feed.json")
 
@@ -825,7 +835,7 @@ def test_json_feed_lists_the_20_newest_published_stories(
 
 
 def test_rss_feed_lists_the_20_newest_published_stories_and_parses(
-    api: Client, twenty_five: list[dict]
+    api: Client, twenty_five: list[dict[str, Any]]
 ) -> None:
     reply = api.get("/feed.xml")
 
@@ -841,7 +851,9 @@ def test_rss_feed_lists_the_20_newest_published_stories_and_parses(
         assert item.findtext("title") == stored["title"]
         assert item.findtext("link") == f"https://signal-noise.example/stories/{stored['slug']}"
         assert item.findtext("description") == stored["excerpt"]
-        published = parsedate_to_datetime(item.findtext("pubDate"))
+        pub_date = item.findtext("pubDate")
+        assert pub_date is not None
+        published = parsedate_to_datetime(pub_date)
         assert published.strftime("%Y-%m-%dT%H:%M:%SZ") == stored["published_at"]
         assert [c.text for c in item.findall("category")] == stored["topics"]
     self_link = rss.find("./channel/{http://www.w3.org/2005/Atom}link")
@@ -1026,7 +1038,7 @@ BAD_CURSORS: dict[str, tuple[Callable[[dict[str, str]], str], str | None]] = {
 
 @pytest.mark.parametrize("case", BAD_CURSORS, ids=list(BAD_CURSORS))
 def test_invalid_cursor_is_a_400_problem_and_never_reaches_dynamodb(
-    api: Client, sixty: list[dict], api_app: ModuleType, case: str
+    api: Client, sixty: list[dict[str, Any]], api_app: ModuleType, case: str
 ) -> None:
     real = {
         "feed": api.stories(limit="5").json()["meta"]["next_cursor"],
@@ -1036,7 +1048,11 @@ def test_invalid_cursor_is_a_400_problem_and_never_reaches_dynamodb(
     cursor = make(real)
     calls = DynamoCalls(dynamo_client(api_app))
 
-    query = {"limit": "5", "cursor": cursor, **({"topic": topic} if topic else {})}
+    query: dict[str, str | list[str]] = {
+        "limit": "5",
+        "cursor": cursor,
+        **({"topic": topic} if topic else {}),
+    }
     reply = api.get("/stories", query, request_id=f"req-{case}")
 
     assert_problem(reply, 400, request_id=f"req-{case}", errors_at=[["query", "cursor"]])
@@ -1044,7 +1060,7 @@ def test_invalid_cursor_is_a_400_problem_and_never_reaches_dynamodb(
 
 
 def test_hand_made_cursor_in_the_api_format_is_accepted(
-    api: Client, three_hundred: list[dict]
+    api: Client, three_hundred: list[dict[str, Any]]
 ) -> None:
     # The check proves integrity, not authorship: a well-formed position is just a position.
     slugs = newest_first(three_hundred)
@@ -1058,7 +1074,7 @@ def test_hand_made_cursor_in_the_api_format_is_accepted(
 
 
 def test_cursor_keys_handed_to_dynamodb_are_rebuilt_from_validated_fields(
-    api: Client, three_hundred: list[dict], calls: DynamoCalls
+    api: Client, three_hundred: list[dict[str, Any]], calls: DynamoCalls
 ) -> None:
     first = api.stories(limit="4", topic="ai").json()
     last = first["data"][-1]
@@ -1113,7 +1129,7 @@ def _feed_event() -> dict[str, Any]:
 
 DATA_ROUTES = {"list": _list_event, "story": _story_event, "feed": _feed_event}
 
-TRANSIENT = {
+TRANSIENT: dict[str, Callable[[], BaseException]] = {
     "throttled": lambda: client_error("ProvisionedThroughputExceededException", 400),
     "throttling": lambda: client_error("ThrottlingException", 400),
     "request-limit": lambda: client_error("RequestLimitExceeded", 400),
@@ -1132,7 +1148,7 @@ TRANSIENT = {
 @pytest.mark.parametrize("route", DATA_ROUTES)
 @pytest.mark.parametrize("failure", TRANSIENT)
 def test_dynamodb_unavailable_is_a_503_with_retry_after(
-    api: Client, api_app: ModuleType, few: list[dict], route: str, failure: str
+    api: Client, api_app: ModuleType, few: list[dict[str, Any]], route: str, failure: str
 ) -> None:
     fail_dynamodb(api_app, TRANSIENT[failure]())
 
@@ -1142,7 +1158,7 @@ def test_dynamodb_unavailable_is_a_503_with_retry_after(
     assert reply.headers["retry-after"].isdigit() and int(reply.headers["retry-after"]) >= 1
 
 
-UNEXPECTED = {
+UNEXPECTED: dict[str, Callable[[], BaseException]] = {
     "runtime-error": lambda: RuntimeError("boom in /opt/python/newsroom/secret.py line 42"),
     "key-error": lambda: KeyError("secret_column"),
     "access-denied": lambda: client_error("AccessDeniedException", 400),
@@ -1159,7 +1175,7 @@ LEAKS = (
 @pytest.mark.parametrize("route", DATA_ROUTES)
 @pytest.mark.parametrize("failure", UNEXPECTED)
 def test_unexpected_error_is_a_500_problem_without_internals(
-    api: Client, api_app: ModuleType, few: list[dict], route: str, failure: str
+    api: Client, api_app: ModuleType, few: list[dict[str, Any]], route: str, failure: str
 ) -> None:
     fail_dynamodb(api_app, UNEXPECTED[failure]())
 
@@ -1172,7 +1188,7 @@ def test_unexpected_error_is_a_500_problem_without_internals(
 
 
 def test_the_function_recovers_after_an_error(
-    api: Client, api_app: ModuleType, few: list[dict]
+    api: Client, api_app: ModuleType, few: list[dict[str, Any]]
 ) -> None:
     attempts: list[int] = []
 
@@ -1203,7 +1219,9 @@ ROUTES: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_every_200_get_has_a_strong_etag(api: Client, few: list[dict], route: str) -> None:
+def test_every_200_get_has_a_strong_etag(
+    api: Client, few: list[dict[str, Any]], route: str
+) -> None:
     reply = api.send(ROUTES[route]())
 
     assert reply.status == 200
@@ -1213,7 +1231,7 @@ def test_every_200_get_has_a_strong_etag(api: Client, few: list[dict], route: st
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_if_none_match_with_the_etag_is_a_304_with_empty_body(
-    api: Client, few: list[dict], route: str
+    api: Client, few: list[dict[str, Any]], route: str
 ) -> None:
     etag = api.send(ROUTES[route]()).headers["etag"]
 
@@ -1238,7 +1256,7 @@ def test_if_none_match_with_the_etag_is_a_304_with_empty_body(
 )
 @pytest.mark.parametrize("route", ["list", "story"])
 def test_if_none_match_weak_form_and_lists_match(
-    api: Client, few: list[dict], route: str, header: str
+    api: Client, few: list[dict[str, Any]], route: str, header: str
 ) -> None:
     etag = api.send(ROUTES[route]()).headers["etag"]
 
@@ -1250,7 +1268,9 @@ def test_if_none_match_weak_form_and_lists_match(
 @pytest.mark.parametrize(
     "header", ['"nope"', 'W/"nope"', '"nope", W/"other"', "{bare}", '"{bare}x"', ""]
 )
-def test_if_none_match_not_matching_is_a_200(api: Client, few: list[dict], header: str) -> None:
+def test_if_none_match_not_matching_is_a_200(
+    api: Client, few: list[dict[str, Any]], header: str
+) -> None:
     first = api.story("first-story")
     bare = first.headers["etag"].strip('"')
 
@@ -1260,7 +1280,7 @@ def test_if_none_match_not_matching_is_a_200(api: Client, few: list[dict], heade
 
 
 def test_etag_changes_when_the_story_changes(
-    api: Client, dynamodb: Any, stories_table: str, few: list[dict]
+    api: Client, dynamodb: Any, stories_table: str, few: list[dict[str, Any]]
 ) -> None:
     story_etag = api.story("third-story").headers["etag"]
     list_etag = api.stories().headers["etag"]
@@ -1315,7 +1335,11 @@ def test_etag_changes_when_the_story_changes(
     ],
 )
 def test_cache_control_by_representation(
-    api: Client, few: list[dict], event: Callable[[], dict], status: int, cache_control: str
+    api: Client,
+    few: list[dict[str, Any]],
+    event: Callable[[], dict[str, Any]],
+    status: int,
+    cache_control: str,
 ) -> None:
     reply = api.send(event())
 
@@ -1325,7 +1349,7 @@ def test_cache_control_by_representation(
 
 @pytest.mark.parametrize("failure", ["throttled", "unexpected"])
 def test_cache_control_of_server_errors_is_no_store(
-    api: Client, api_app: ModuleType, few: list[dict], failure: str
+    api: Client, api_app: ModuleType, few: list[dict[str, Any]], failure: str
 ) -> None:
     error = TRANSIENT["throttled"]() if failure == "throttled" else RuntimeError("x")
     fail_dynamodb(api_app, error)
@@ -1344,7 +1368,7 @@ def _expose(reply: Reply) -> set[str]:
 
 @pytest.mark.parametrize("route", ["list", "story", "json-feed", "rss-feed"])
 def test_cors_response_allows_the_origin_and_exposes_etag_and_link(
-    api: Client, few: list[dict], route: str
+    api: Client, few: list[dict[str, Any]], route: str
 ) -> None:
     reply = api.send(ROUTES[route](headers={"Origin": READER}))
 
@@ -1419,7 +1443,7 @@ def test_cors_allowed_origins_list_echoes_only_listed_origins(listed_origins: Cl
 @pytest.mark.parametrize("origins", ["default", "listed"])
 @pytest.mark.parametrize("origin", ["https://a.example", "https://evil.example", None])
 def test_cors_cacheable_responses_vary_on_origin(
-    api: Client, listed_origins: Client, few: list[dict], origins: str, origin: str | None
+    api: Client, listed_origins: Client, few: list[dict[str, Any]], origins: str, origin: str | None
 ) -> None:
     # The CORS headers depend on Origin (absent without one, echoed from a list) and the
     # responses are "public": a shared cache must not hand one origin's copy to another.
@@ -1530,7 +1554,9 @@ def test_list_page_50_costs_one_query_on_the_feed_index_with_10000_stories(
     assert time.monotonic() - started < 60
 
 
-def test_story_costs_one_get_item(api: Client, few: list[dict], calls: DynamoCalls) -> None:
+def test_story_costs_one_get_item(
+    api: Client, few: list[dict[str, Any]], calls: DynamoCalls
+) -> None:
     for slug, status in (
         ("first-story", 200),
         ("unfinished", 404),
@@ -1549,7 +1575,7 @@ def test_story_costs_one_get_item(api: Client, few: list[dict], calls: DynamoCal
 
 @pytest.mark.parametrize("path", ["/feed.json", "/feed.xml"])
 def test_feed_costs_one_query_of_20(
-    api: Client, twenty_five: list[dict], calls: DynamoCalls, path: str
+    api: Client, twenty_five: list[dict[str, Any]], calls: DynamoCalls, path: str
 ) -> None:
     assert api.get(path).status == 200
 
@@ -1568,7 +1594,7 @@ def test_routes_without_data_make_no_dynamodb_calls(
 
 
 def test_handler_reuses_the_resolver_and_client_across_invocations(
-    api: Client, api_app: ModuleType, few: list[dict]
+    api: Client, api_app: ModuleType, few: list[dict[str, Any]]
 ) -> None:
     resolver, client = api_app.api, dynamo_client(api_app)
     seen_clients: list[int] = []
@@ -1585,7 +1611,7 @@ def test_handler_reuses_the_resolver_and_client_across_invocations(
 
 
 def test_request_path_creates_no_aws_clients(
-    api: Client, api_app: ModuleType, few: list[dict]
+    api: Client, api_app: ModuleType, few: list[dict[str, Any]]
 ) -> None:
     created: list[str] = []
 

@@ -10,7 +10,7 @@ import random
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.events import s3_event, s3_record, s3_test_event
+from devtools.functions import LambdaContext
 from devtools.tables import feed_items, table_items
 from newsroom.core.dynamo import from_dynamo
 from newsroom.core.slugs import slugify
@@ -27,11 +28,12 @@ from newsroom.stories.items import (
     ALL_STORIES_FEED,
     STORY_SK,
     TOPIC_SK_PREFIX,
+    StoryItem,
     story_pk,
     topic_feed,
 )
 from newsroom.stories.repository import StoryRepository
-from tests.conftest import load_function
+from tests.support.aws import ReadReceipt, load_function
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:No application metrics to publish:UserWarning"  # Powertools, for an event with no files
@@ -99,8 +101,15 @@ def feed(dynamodb: Any, table: str, feed_pk: str) -> list[str]:
     return [item["slug"] for item in feed_items(dynamodb, table, feed_pk)]
 
 
-def stored(dynamodb: Any, table: str, slug: str) -> dict[str, Any] | None:
+def stored(dynamodb: Any, table: str, slug: str) -> StoryItem | None:
     return StoryRepository(dynamodb, table).get_story(slug)
+
+
+def stored_story(dynamodb: Any, table: str, slug: str) -> StoryItem:
+    """The stored story ``slug``, which must be there."""
+    item = stored(dynamodb, table, slug)
+    assert item is not None, f"{slug} is not stored"
+    return item
 
 
 def topic_entries(dynamodb: Any, table: str, slug: str) -> dict[str, dict[str, Any]]:
@@ -141,7 +150,9 @@ def assert_source(receipt: dict[str, Any], bucket: str, key: str, data: bytes) -
 
 
 @pytest.fixture
-def load_ingest(stories_table: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def load_ingest(
+    stories_table: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., ModuleType]:
     """Load the ingest function with extra environment (a new container with other settings).
 
     ``load_function`` applies the template's environment first, so limits such as
@@ -159,8 +170,14 @@ def load_ingest(stories_table: str, bucket: str, monkeypatch: pytest.MonkeyPatch
 
 
 def test_single_story_json_is_stored(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/one.json"
     body = as_json(story("fusion-roadmap", title="Fusion roadmap", topics=["energy", "ai"]))
 
@@ -186,8 +203,14 @@ def test_single_story_json_is_stored(
 
 
 def test_batch_json_stores_every_story(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/batch.json"
     body = batch(
         story("older", published_at="2025-10-01T08:00:00Z"),
@@ -198,7 +221,7 @@ def test_batch_json_stores_every_story(
     ingest_app.handler(upload(s3, bucket, key, body), lambda_context)
 
     assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["newest", "middle", "older"]
-    assert stored(dynamodb, stories_table, "middle")["published_at"] == "2025-10-02T06:00:00Z"
+    assert stored_story(dynamodb, stories_table, "middle")["published_at"] == "2025-10-02T06:00:00Z"
     receipt = read_receipt(key)
     assert_source(receipt, bucket, key, body)
     assert receipt["status"] == "ok"
@@ -215,8 +238,16 @@ def test_batch_json_stores_every_story(
     ("name", "newline"), [("stories.jsonl", b"\n"), ("stories.ndjson", b"\r\n")]
 )
 def test_json_lines_files_skip_blank_lines(
-    name, newline, ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    name: str,
+    newline: bytes,
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = f"incoming/{name}"
     lines = [
         json.dumps(story("first")).encode(),
@@ -249,8 +280,14 @@ def test_json_lines_files_skip_blank_lines(
 
 
 def test_batch_with_invalid_stories_stores_only_the_valid_ones(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/mixed.json"
     no_heading = story("no-heading")
     no_heading["sections"] = [{"body": "A section without a heading."}]
@@ -287,8 +324,14 @@ def test_batch_with_invalid_stories_stores_only_the_valid_ones(
 
 
 def test_jsonl_line_with_invalid_json_is_rejected_and_the_other_lines_stored(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/broken.jsonl"
     body = (
         as_jsonl(story("before"))
@@ -319,8 +362,14 @@ def test_jsonl_line_with_invalid_json_is_rejected_and_the_other_lines_stored(
 
 
 def test_url_encoded_key_is_decoded_and_processed(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/Weekly batch/São Paulo.json"
     body = as_json(story("sao-paulo-data-centers", title="São Paulo data centers"))
     event = upload(s3, bucket, key, body)
@@ -330,7 +379,7 @@ def test_url_encoded_key_is_decoded_and_processed(
 
     result = ingest_app.handler(event, lambda_context)
 
-    item = stored(dynamodb, stories_table, "sao-paulo-data-centers")
+    item = stored_story(dynamodb, stories_table, "sao-paulo-data-centers")
     assert item["title"] == "São Paulo data centers"
     assert item["source_key"] == key
     receipt = read_receipt(key)
@@ -341,8 +390,14 @@ def test_url_encoded_key_is_decoded_and_processed(
 
 
 def test_event_with_several_records_processes_every_file(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     files = {
         "incoming/a.json": as_json(story("story-a")),
         "incoming/b.jsonl": as_jsonl(story("story-b1"), story("story-b2")),
@@ -369,7 +424,14 @@ def test_event_with_several_records_processes_every_file(
     assert [f["key"] for f in result["files"]] == list(files)
 
 
-def test_s3_test_event_is_ignored(ingest_app, lambda_context, s3, bucket, dynamodb, stories_table):
+def test_s3_test_event_is_ignored(
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+) -> None:
     result = ingest_app.handler(s3_test_event(bucket), lambda_context)
 
     assert result == {"files": []}
@@ -378,8 +440,14 @@ def test_s3_test_event_is_ignored(ingest_app, lambda_context, s3, bucket, dynamo
 
 
 def test_key_outside_incoming_is_ignored(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     outside = "drafts/elsewhere.json"
     inside = "incoming/inside.json"
     outside_body = as_json(story("outside-story"))
@@ -400,8 +468,14 @@ def test_key_outside_incoming_is_ignored(
 
 
 def test_missing_object_gets_a_not_found_receipt(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/deleted-before-ingest.json"
     event = s3_event(s3_record(bucket, key, size=120))
 
@@ -420,14 +494,20 @@ def test_missing_object_gets_a_not_found_receipt(
 
 
 def test_duplicate_delivery_is_unchanged(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/dupe.json"
     event = upload(
         s3, bucket, key, batch(story("dupe-one", topics=["ai", "chips"]), story("dupe-two"))
     )
     ingest_app.handler(event, lambda_context)
-    first = {slug: stored(dynamodb, stories_table, slug) for slug in ("dupe-one", "dupe-two")}
+    first = {slug: stored_story(dynamodb, stories_table, slug) for slug in ("dupe-one", "dupe-two")}
     entries = topic_entries(dynamodb, stories_table, "dupe-one")
     # Mark the stored items: a rewrite on redelivery would replace the mark.
     for slug in first:
@@ -452,8 +532,14 @@ def test_duplicate_delivery_is_unchanged(
 
 
 def test_older_version_arriving_later_is_stale(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     newer = story("versioned", title="Newer title", updated_at="2025-10-02T08:00:00Z")
     older = story(
         "versioned", title="Older title", updated_at="2025-10-01T12:00:00Z", topics=["old"]
@@ -462,7 +548,7 @@ def test_older_version_arriving_later_is_stale(
 
     ingest_app.handler(upload(s3, bucket, "incoming/older.json", as_json(older)), lambda_context)
 
-    item = stored(dynamodb, stories_table, "versioned")
+    item = stored_story(dynamodb, stories_table, "versioned")
     assert item["title"] == "Newer title"
     assert item["updated_at"] == "2025-10-02T08:00:00Z"
     assert item["source_key"] == "incoming/newer.json"
@@ -475,8 +561,14 @@ def test_older_version_arriving_later_is_stale(
 
 
 def test_newer_version_replaces_the_stored_one(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     ingest_app.handler(
         upload(s3, bucket, "incoming/v1.json", as_json(story("evolving", title="First"))),
         lambda_context,
@@ -485,7 +577,7 @@ def test_newer_version_replaces_the_stored_one(
 
     ingest_app.handler(upload(s3, bucket, "incoming/v2.json", as_json(newer)), lambda_context)
 
-    item = stored(dynamodb, stories_table, "evolving")
+    item = stored_story(dynamodb, stories_table, "evolving")
     assert item["title"] == "Second"
     assert item["updated_at"] == "2025-10-05T08:00:00Z"
     assert [i["title"] for i in feed_items(dynamodb, stories_table, ALL_STORIES_FEED)] == ["Second"]
@@ -496,8 +588,14 @@ def test_newer_version_replaces_the_stored_one(
 
 
 def test_same_updated_at_with_different_content_replaces(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     when = "2025-10-05T08:00:00Z"
     ingest_app.handler(
         upload(s3, bucket, "incoming/a.json", as_json(story("fixup", updated_at=when))),
@@ -507,7 +605,7 @@ def test_same_updated_at_with_different_content_replaces(
 
     ingest_app.handler(upload(s3, bucket, "incoming/b.json", as_json(corrected)), lambda_context)
 
-    assert stored(dynamodb, stories_table, "fixup")["title"] == "Typo fixed"
+    assert stored_story(dynamodb, stories_table, "fixup")["title"] == "Typo fixed"
     assert [i["title"] for i in feed_items(dynamodb, stories_table, topic_feed("ai"))] == [
         "Typo fixed"
     ]
@@ -517,8 +615,14 @@ def test_same_updated_at_with_different_content_replaces(
 
 
 def test_same_updated_at_and_same_content_is_unchanged(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     original = story("steady", updated_at="2025-10-05T08:00:00Z")
     ingest_app.handler(upload(s3, bucket, "incoming/a.json", as_json(original)), lambda_context)
     before = stored(dynamodb, stories_table, "steady")
@@ -539,8 +643,14 @@ def test_same_updated_at_and_same_content_is_unchanged(
 
 
 def test_drafts_and_retractions_are_stored_but_not_in_the_feed(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/statuses.json"
     body = batch(
         story("a-draft", status="draft", topics=["ai"]),
@@ -550,8 +660,8 @@ def test_drafts_and_retractions_are_stored_but_not_in_the_feed(
 
     ingest_app.handler(upload(s3, bucket, key, body), lambda_context)
 
-    assert stored(dynamodb, stories_table, "a-draft")["status"] == "draft"
-    assert stored(dynamodb, stories_table, "a-retraction")["status"] == "retracted"
+    assert stored_story(dynamodb, stories_table, "a-draft")["status"] == "draft"
+    assert stored_story(dynamodb, stories_table, "a-retraction")["status"] == "retracted"
     assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == ["published-one"]
     assert feed(dynamodb, stories_table, topic_feed("ai")) == ["published-one"]
     assert feed(dynamodb, stories_table, topic_feed("chips")) == []
@@ -563,8 +673,14 @@ def test_drafts_and_retractions_are_stored_but_not_in_the_feed(
 
 
 def test_published_story_later_retracted_leaves_the_feed_and_its_topics(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     published = story("claim", topics=["chips", "materials"])
     ingest_app.handler(upload(s3, bucket, "incoming/p.json", as_json(published)), lambda_context)
     assert feed(dynamodb, stories_table, topic_feed("chips")) == ["claim"]
@@ -577,7 +693,7 @@ def test_published_story_later_retracted_leaves_the_feed_and_its_topics(
 
     ingest_app.handler(upload(s3, bucket, "incoming/r.json", as_json(retracted)), lambda_context)
 
-    item = stored(dynamodb, stories_table, "claim")
+    item = stored_story(dynamodb, stories_table, "claim")
     assert item["status"] == "retracted"
     assert "feed_pk" not in item
     assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == []
@@ -588,8 +704,14 @@ def test_published_story_later_retracted_leaves_the_feed_and_its_topics(
 
 
 def test_topic_change_moves_the_story_between_topic_feeds(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     first = story("moving", title="Before the move", topics=["energy", "policy"])
     ingest_app.handler(upload(s3, bucket, "incoming/1.json", as_json(first)), lambda_context)
     second = story(
@@ -619,8 +741,14 @@ def test_topic_change_moves_the_story_between_topic_feeds(
 
 
 def test_non_utf8_json_fails_and_stores_nothing(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/latin1.json"
     body = json.dumps(story("cafe", title="Café"), ensure_ascii=False).encode("latin-1")
 
@@ -635,8 +763,14 @@ def test_non_utf8_json_fails_and_stores_nothing(
 
 
 def test_file_over_the_size_limit_is_too_large(
-    load_ingest, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    load_ingest: Callable[..., ModuleType],
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     app = load_ingest(MAX_FILE_BYTES="500")
     key = "incoming/big.jsonl"
     body = as_jsonl(*(story(f"story-{i}") for i in range(5)))
@@ -654,8 +788,14 @@ def test_file_over_the_size_limit_is_too_large(
 
 
 def test_json_with_too_many_stories_stores_nothing(
-    load_ingest, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    load_ingest: Callable[..., ModuleType],
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     app = load_ingest(MAX_STORIES_PER_FILE="3")
     key = "incoming/crowded.json"
 
@@ -672,8 +812,14 @@ def test_json_with_too_many_stories_stores_nothing(
 
 
 def test_jsonl_with_too_many_stories_stores_the_first_n(
-    load_ingest, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    load_ingest: Callable[..., ModuleType],
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     app = load_ingest(MAX_STORIES_PER_FILE="3")
     key = "incoming/crowded.jsonl"
     # Line 2 is blank, so the fourth story (the first one over the limit) is on line 5.
@@ -697,8 +843,14 @@ def test_jsonl_with_too_many_stories_stores_the_first_n(
 
 
 def test_unsupported_extension_is_rejected(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = "incoming/notes.txt"
 
     result = ingest_app.handler(upload(s3, bucket, key, as_json(story("text"))), lambda_context)
@@ -739,8 +891,15 @@ GARBAGE = {
 
 @pytest.mark.parametrize("name", list(GARBAGE))
 def test_bad_content_never_raises(
-    name, ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    name: str,
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     key = f"incoming/garbage/{name}"
 
     result = ingest_app.handler(upload(s3, bucket, key, GARBAGE[name]), lambda_context)
@@ -753,7 +912,7 @@ def test_bad_content_never_raises(
     assert stories == {s["slug"] for s in receipt["stories"]}
     if name == "duplicate-slug.json":
         assert stories == {"twice"}
-        assert stored(dynamodb, stories_table, "twice")["title"] == "Title of twice"
+        assert stored_story(dynamodb, stories_table, "twice")["title"] == "Title of twice"
         assert receipt["rejected"][0]["index"] == 1
         assert receipt["rejected"][0]["errors"][0]["loc"] == ["slug"]
     else:
@@ -777,17 +936,17 @@ def test_bad_content_never_raises(
     ],
 )
 def test_transient_dynamodb_error_raises_and_the_retry_completes(
-    operation,
-    listed_before_retry,
-    retried,
-    ingest_app,
-    lambda_context,
-    s3,
-    bucket,
-    dynamodb,
-    stories_table,
-    read_receipt,
-):
+    operation: str,
+    listed_before_retry: int,
+    retried: dict[str, int],
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     throttled_key, other_key = "incoming/throttled.json", "incoming/other.jsonl"
     slugs = [f"busy-{i}" for i in range(5)]
     throttled_body = batch(*(story(s, topics=["ai", f"t{i}"]) for i, s in enumerate(slugs)))
@@ -812,12 +971,13 @@ def test_transient_dynamodb_error_raises_and_the_retry_completes(
                     "Code": "ProvisionedThroughputExceededException",
                     "Message": "The level of configured provisioned throughput was exceeded",
                 },
-                "ResponseMetadata": {"HTTPStatusCode": 400},
+                # botocore-stubs require every ResponseMetadata key; ClientError needs none
+                "ResponseMetadata": {"HTTPStatusCode": 400},  # type: ignore[typeddict-item]
             },
             operation,
         )
 
-    hooks = ingest_app._dynamodb.meta.events
+    hooks = ingest_app.dynamodb.meta.events
     hooks.register(f"before-call.dynamodb.{operation}", throttle_first_call)
     try:
         with pytest.raises(ClientError) as raised:
@@ -860,8 +1020,15 @@ def test_transient_dynamodb_error_raises_and_the_retry_completes(
 
 @pytest.mark.parametrize("seed", range(8))
 def test_concurrent_versions_converge_on_the_newest(
-    seed, atomic_moto_dynamodb, ingest_app, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    seed: int,
+    atomic_moto_dynamodb: None,
+    ingest_app: ModuleType,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     """Eight versions of one story, each in its own file, delivered at once in shuffled order.
 
     Each thread plays one Lambda container running one invocation. The threads call the
@@ -888,7 +1055,8 @@ def test_concurrent_versions_converge_on_the_newest(
 
     def deliver(v: int) -> dict[str, Any]:
         start.wait()
-        return ingest_app.ingestor.handle_event(events[v])
+        result: dict[str, Any] = ingest_app.ingestor.handle_event(events[v])
+        return result
 
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)  # switch threads often: many more interleavings per run
@@ -899,7 +1067,7 @@ def test_concurrent_versions_converge_on_the_newest(
         sys.setswitchinterval(interval)
 
     assert all(r["files"][0]["status"] == "ok" for r in returned)
-    item = stored(dynamodb, stories_table, slug)
+    item = stored_story(dynamodb, stories_table, slug)
     assert item["title"] == "Version 7"
     assert item["updated_at"] == "2025-10-08T08:00:00Z"
     assert feed(dynamodb, stories_table, ALL_STORIES_FEED) == [slug]
@@ -927,14 +1095,22 @@ def test_concurrent_versions_converge_on_the_newest(
 def sample_stories(path: Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
-        document = json.loads(text)
-        return document.get("stories", [document])
+        document: dict[str, Any] = json.loads(text)
+        stories: list[dict[str, Any]] = document.get("stories", [document])
+        return stories
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def test_sample_files_ingest_without_rejections(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt, sample_files
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+    sample_files: list[Path],
+) -> None:
     keys = []
     for path in sample_files:
         key = f"incoming/samples/{path.name}"
@@ -960,13 +1136,19 @@ def test_sample_files_ingest_without_rejections(
     assert set(listed) == published
     for slug in hidden:
         assert topic_entries(dynamodb, stories_table, slug) == {}
-    assert stored(dynamodb, stories_table, draft)["status"] == "draft"
-    assert stored(dynamodb, stories_table, retraction)["status"] == "retracted"
+    assert stored_story(dynamodb, stories_table, draft)["status"] == "draft"
+    assert stored_story(dynamodb, stories_table, retraction)["status"] == "retracted"
 
 
 def test_handler_returns_each_file_with_status_and_counts(
-    ingest_app, lambda_context, s3, bucket, dynamodb, stories_table, read_receipt
-):
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    dynamodb: Any,
+    stories_table: str,
+    read_receipt: ReadReceipt,
+) -> None:
     files = {
         "incoming/good.json": as_json(story("good")),
         "incoming/mixed.jsonl": as_jsonl(story("fine"), {"slug": "incomplete"}),

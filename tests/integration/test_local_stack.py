@@ -17,18 +17,17 @@ from typing import Any
 import pytest
 
 from devtools.gateway import routes_from_template
-from devtools.stack import Stack, start_stack
+from devtools.stack import Stack
 from devtools.template import ROOT, load_template
+from tests.support.stack import running_stack
 
 SEED_SLUG = "russia-china-ai-partnership-putin-sberbank"
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    running = start_stack(port=0)
-    running.seed()
-    yield running
-    running.stop()
+    with running_stack() as running:
+        yield running
 
 
 def request(

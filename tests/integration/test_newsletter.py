@@ -10,7 +10,6 @@ import base64
 import email
 import email.policy
 import json
-import os
 import re
 import secrets
 import sys
@@ -29,9 +28,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.events import apigw_event
-from devtools.stack import scheduled_event, sent_emails, start_stack
+from devtools.functions import LambdaContext
+from devtools.stack import scheduled_event, sent_emails
 from devtools.template import ROOT, create_table_kwargs, parameter_default, resource
-from newsroom.core import aws
 from newsroom.core.dynamo import from_dynamo
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id
@@ -40,7 +39,8 @@ from newsroom.newsletter.tokens import issue_token
 from newsroom.stories.contract import StoryIn
 from newsroom.stories.items import story_item
 from newsroom.stories.repository import StoryRepository
-from tests.conftest import REGION, LambdaContext, load_function
+from tests.support.aws import REGION, load_function
+from tests.support.stack import running_stack
 
 SUBSCRIBERS = "subscribers-test"
 HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com"
@@ -317,7 +317,7 @@ def mailbox(moto: None) -> Mailbox:
 
 def link(mail: dict[str, Any], path: str) -> str:
     """The one link to ``path`` in an email's text part."""
-    found = [url for url in mail["links"] if urlsplit(url).path.endswith(path)]
+    found: list[str] = [url for url in mail["links"] if urlsplit(url).path.endswith(path)]
     assert len(found) == 1, mail["links"]
     return found[0]
 
@@ -333,6 +333,13 @@ def item_of(dynamodb: Any, key: bytes, address: str) -> dict[str, Any] | None:
         ConsistentRead=True,
     )
     return from_dynamo(response["Item"]) if "Item" in response else None
+
+
+def subscriber(dynamodb: Any, key: bytes, address: str) -> dict[str, Any]:
+    """The subscriber item of ``address``, which must be there."""
+    item = item_of(dynamodb, key, address)
+    assert item is not None, f"no subscriber item for {address}"
+    return item
 
 
 def all_items(dynamodb: Any) -> list[dict[str, Any]]:
@@ -474,7 +481,7 @@ def test_subscribe_accepts_a_json_or_a_form_encoded_body(
         "utf8.reader@example.com",
     ]
     for address in recipients:
-        assert item_of(dynamodb, signing_key, address)["status"] == "pending"
+        assert subscriber(dynamodb, signing_key, address)["status"] == "pending"
 
 
 def test_header_names_are_matched_in_any_case(api: Subscriptions, mailbox: Mailbox) -> None:
@@ -628,7 +635,7 @@ def test_subscribe_sends_at_most_one_confirmation_per_address_per_ten_minutes(
     clock.now = start + 600  # 10 minutes after the first
     assert_accepted(api.subscribe(address))
     second = mailbox.one()
-    assert item_of(dynamodb, signing_key, address)["confirmation_sent_at"] == clock.now
+    assert subscriber(dynamodb, signing_key, address)["confirmation_sent_at"] == clock.now
     assert_accepted(api.subscribe(address))
     assert mailbox.new() == []
     # Both links work (each for 48 hours).
@@ -683,7 +690,7 @@ def test_the_confirm_link_confirms_the_subscription(
         "detail": "SIGNAL/NOISE will arrive in your inbox daily.",
     }
     assert reply.headers["cache-control"] == "no-store"
-    assert item_of(dynamodb, signing_key, "confirm.me@example.com")["status"] == "confirmed"
+    assert subscriber(dynamodb, signing_key, "confirm.me@example.com")["status"] == "confirmed"
     assert api.follow(url).status == 200  # opening it again is fine
     assert mailbox.new() == []
 
@@ -701,7 +708,7 @@ def test_the_unsubscribe_link_ends_the_subscription(
         "status": "unsubscribed",
         "detail": "You will not get SIGNAL/NOISE emails any more.",
     }
-    assert item_of(dynamodb, signing_key, "leaver@example.com")["status"] == "unsubscribed"
+    assert subscriber(dynamodb, signing_key, "leaver@example.com")["status"] == "unsubscribed"
     assert api.unsubscribe(token).status == 200  # idempotent
     assert mailbox.new() == []
 
@@ -716,7 +723,7 @@ def test_one_click_unsubscribe_ends_the_subscription(
     )
     assert reply.status == 200, reply.body
     assert reply.headers["content-type"] == "text/html; charset=utf-8"
-    assert item_of(dynamodb, signing_key, "one.click@example.com")["status"] == "unsubscribed"
+    assert subscriber(dynamodb, signing_key, "one.click@example.com")["status"] == "unsubscribed"
 
 
 def test_unsubscribe_tokens_never_expire(
@@ -727,7 +734,7 @@ def test_unsubscribe_tokens_never_expire(
     token = issue_token(signing_key, "unsubscribe", ident, int(clock.now))
     clock.advance(10 * 365 * DAY)
     assert api.unsubscribe(token).status == 200
-    assert item_of(dynamodb, signing_key, "patient@example.com")["status"] == "unsubscribed"
+    assert subscriber(dynamodb, signing_key, "patient@example.com")["status"] == "unsubscribed"
 
 
 def test_confirm_links_expire_after_48_hours(
@@ -741,7 +748,7 @@ def test_confirm_links_expire_after_48_hours(
     clock.advance(48 * HOUR)  # "slow" is 48 h + 1 s old, "quick" exactly 48 h
     document = assert_problem(api.follow(slow), type_=INVALID_LINK)
     assert "expired" in document["detail"]
-    assert item_of(dynamodb, signing_key, "slow@example.com")["status"] == "pending"
+    assert subscriber(dynamodb, signing_key, "slow@example.com")["status"] == "pending"
     assert api.follow(quick).status == 200
 
 
@@ -837,7 +844,7 @@ def test_a_confirm_link_no_longer_confirms_once_unsubscribed(
     ident = address_id(signing_key, "changed.mind@example.com")
     api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now)))
     assert_problem(api.follow(url), type_=INVALID_LINK)
-    assert item_of(dynamodb, signing_key, "changed.mind@example.com")["status"] == "unsubscribed"
+    assert subscriber(dynamodb, signing_key, "changed.mind@example.com")["status"] == "unsubscribed"
 
 
 BROWSER_ACCEPTS = [
@@ -917,7 +924,7 @@ def test_confirming_removes_the_ttl_and_lists_the_subscriber_in_the_confirmed_in
     created = clock.iso()
     clock.advance(HOUR)
     assert api.follow(link(mailbox.one(), "/subscriptions/confirm")).status == 200
-    item = item_of(dynamodb, signing_key, "joiner@example.com")
+    item = subscriber(dynamodb, signing_key, "joiner@example.com")
     assert item["status"] == "confirmed"
     assert "expires_at" not in item
     assert item["created_at"] == created
@@ -937,7 +944,7 @@ def test_unsubscribed_subscribers_leave_the_confirmed_index(
         api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now))).status
         == 200
     )
-    item = item_of(dynamodb, signing_key, "goes@example.com")
+    item = subscriber(dynamodb, signing_key, "goes@example.com")
     assert item["status"] == "unsubscribed"
     assert item["unsubscribed_at"] == item["updated_at"] == clock.iso()
     assert "list_pk" not in item and "expires_at" not in item
@@ -953,13 +960,13 @@ def test_an_unsubscribed_address_can_subscribe_again(
     clock.advance(DAY)
     assert_accepted(api.subscribe("returning@example.com"))
     url = link(mailbox.one(), "/subscriptions/confirm")  # a new confirmation
-    item = item_of(dynamodb, signing_key, "returning@example.com")
+    item = subscriber(dynamodb, signing_key, "returning@example.com")
     assert item["status"] == "pending"
     assert item["expires_at"] == int(clock.now) + PENDING_TTL_SECONDS
     assert item["confirmation_sent_at"] == int(clock.now)
     assert confirmed_ids(dynamodb) == set()
     assert api.follow(url).status == 200
-    assert item_of(dynamodb, signing_key, "returning@example.com")["status"] == "confirmed"
+    assert subscriber(dynamodb, signing_key, "returning@example.com")["status"] == "confirmed"
     assert confirmed_ids(dynamodb) == {f"sub#{ident}"}
 
 
@@ -1041,7 +1048,8 @@ def test_no_log_line_contains_the_address_when_ses_refuses_the_confirmation(
                     "Message": "Email address is not verified. The following identities failed "
                     f"the check in region US-EAST-1: {address}",
                 },
-                "ResponseMetadata": {"HTTPStatusCode": 400},
+                # botocore-stubs require every ResponseMetadata key; ClientError needs none
+                "ResponseMetadata": {"HTTPStatusCode": 400},  # type: ignore[typeddict-item]
             },
             "SendRawEmail",
         )
@@ -1118,7 +1126,7 @@ def test_the_digest_sends_each_confirmed_subscriber_the_stories_since_their_prev
     assert result == {"stories": 4, "sent": 4, "skipped": 0, "failed": 0}
     assert {tuple(titles(m)) for m in mailbox.new()} == {("Title of tomorrow",)}
     for address in readers:
-        item = item_of(dynamodb, signing_key, address)
+        item = subscriber(dynamodb, signing_key, address)
         assert item["last_digest_on"] == clock.day
         assert item["digest_through"] == clock.iso(-HOUR)
 
@@ -1195,7 +1203,7 @@ def test_the_digest_unsubscribe_link_works(
     reply = api.follow(url, method=method, accept="text/html")
     assert reply.status == 200
     assert "You&#x27;re unsubscribed" in reply.body
-    assert item_of(dynamodb, signing_key, "reader@example.com")["status"] == "unsubscribed"
+    assert subscriber(dynamodb, signing_key, "reader@example.com")["status"] == "unsubscribed"
     clock.advance(DAY)
     publish(dynamodb, stories_table, "second", clock.iso())
     assert run_digest(digest_app)["sent"] == 1
@@ -1264,7 +1272,7 @@ def test_a_failed_send_does_not_stop_the_others_and_is_retried_by_the_next_run(
 ) -> None:
     unsubscribe_gone(api, signing_key, clock)
     unlucky = "grace@example.com"
-    before = item_of(dynamodb, signing_key, unlucky)
+    before = subscriber(dynamodb, signing_key, unlucky)
     clock.advance(HOUR)
     publish(dynamodb, stories_table, "news", clock.iso())
     clock.advance(HOUR)
@@ -1291,11 +1299,11 @@ def test_a_failed_send_does_not_stop_the_others_and_is_retried_by_the_next_run(
     assert result == {"stories": 1, "sent": 2, "skipped": 0, "failed": 1}
     assert sorted(attempts) == sorted(readers)  # the ones after the failure were still sent
     assert sorted(m["to"] for m in mailbox.new()) == ["ada@example.com", "linus@example.com"]
-    failed = item_of(dynamodb, signing_key, unlucky)
+    failed = subscriber(dynamodb, signing_key, unlucky)
     assert "last_digest_on" not in failed  # released: the next run retries it
     assert failed["digest_through"] == before["digest_through"]
     for address in ("ada@example.com", "linus@example.com"):
-        assert item_of(dynamodb, signing_key, address)["last_digest_on"] == clock.day
+        assert subscriber(dynamodb, signing_key, address)["last_digest_on"] == clock.day
     warning = next(json.loads(line) for line in logged.splitlines() if "digest send failed" in line)
     assert warning["level"] == "WARNING"
     assert warning["subscriber"] == address_id(signing_key, unlucky)
@@ -1360,7 +1368,8 @@ def test_the_newsletter_events_get_their_expected_answers(
     api: Subscriptions, mailbox: Mailbox, digest_app: ModuleType
 ) -> None:
     def event(name: str) -> dict[str, Any]:
-        return json.loads((ROOT / "events" / name).read_text())
+        loaded: dict[str, Any] = json.loads((ROOT / "events" / name).read_text())
+        return loaded
 
     subscribe = api.send(event("api-subscribe.json"))
     assert_accepted(subscribe)
@@ -1391,16 +1400,8 @@ def _http(
 
 @pytest.fixture
 def local_stack() -> Iterator[Any]:
-    saved = dict(os.environ)
-    aws.client.cache_clear()
-    stack = start_stack(port=0, api_containers=1)
-    try:
+    with running_stack(seeded=False, api_containers=1) as stack:
         yield stack
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.client.cache_clear()
 
 
 def test_the_newsletter_through_the_local_stack(local_stack: Any) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from devtools import samlocal
 from newsroom.core import aws
-from tests.samlocal.support import (
+from tests.support.samlocal import (
     INVOKE_WORKERS,
     RETRIED,
     TIMINGS,

@@ -15,7 +15,7 @@ import pytest
 
 from devtools import samlocal
 from devtools.backend import free_port
-from tests.samlocal.support import TIMINGS, Backend
+from tests.support.samlocal import TIMINGS, Backend
 
 pytestmark = pytest.mark.samlocal
 

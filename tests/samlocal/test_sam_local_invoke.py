@@ -14,7 +14,7 @@ import pytest
 
 from devtools import samlocal
 from devtools.samlocal import EVENTS_DIR
-from tests.samlocal.support import INVOKE_TIMEOUT, Backend, Invocation
+from tests.support.samlocal import INVOKE_TIMEOUT, Backend, Invocation
 
 pytestmark = pytest.mark.samlocal
 

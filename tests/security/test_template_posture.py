@@ -2,7 +2,7 @@
 policies, permissions and stage SAM generates included), with intrinsic functions evaluated
 (``devtools.translate.Resolver``): ARNs are compared, not the shapes of ``Fn::Sub``.
 
-``tests/unit/test_openapi_and_template.py`` checks the template as written (routes, the API
+``tests/unit/template/test_template.py`` checks the template as written (routes, the API
 function's inline policy, CORS and docs settings at their defaults); this module checks what
 CloudFormation receives.
 """

@@ -1,15 +1,13 @@
-"""Slugs derived from titles, and excerpts cut from summaries."""
+"""``newsroom.core.slugs.slugify``: a title becomes a slug in the slug format
+(``SLUG_PATTERN``): accents and special letters folded to ASCII, lower case, every run of other
+characters one dash, at most ``SLUG_MAX_LENGTH`` characters (cut at a dash boundary, or hard
+for a single long word), and an empty slug when no ASCII letter or digit is left."""
 
 import re
 
 import pytest
 
 from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN, slugify
-from newsroom.stories.items import EXCERPT_MAX_LENGTH, make_excerpt
-
-ELLIPSIS = "…"
-
-# --- slugify ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -93,61 +91,3 @@ def test_derived_slugs_match_the_slug_format(text: str) -> None:
     slug = slugify(text)
     assert re.fullmatch(SLUG_PATTERN, slug)
     assert len(slug) <= SLUG_MAX_LENGTH
-
-
-# --- make_excerpt -------------------------------------------------------------------------
-
-
-def test_short_summary_is_the_excerpt() -> None:
-    assert make_excerpt("Rates held steady.") == "Rates held steady."
-
-
-def test_excerpt_collapses_whitespace() -> None:
-    assert make_excerpt("  Rates\n\nheld\t steady.  ") == "Rates held steady."
-
-
-def test_summary_of_exactly_280_characters_is_not_cut() -> None:
-    summary = ("abcd " * 56)[:-1] + "e"  # 280 characters
-    assert len(summary) == EXCERPT_MAX_LENGTH
-    assert make_excerpt(summary) == summary
-
-
-def test_summary_of_280_characters_after_collapsing_whitespace_is_not_cut() -> None:
-    summary = "word " * 55 + "abcde"  # 280 characters once whitespace is collapsed
-    assert make_excerpt(summary.replace(" ", "   ")) == summary
-
-
-def test_long_summary_is_cut_at_a_word_boundary_with_an_ellipsis() -> None:
-    words = [f"word{i:03d}" for i in range(100)]  # 7 characters each
-    excerpt = make_excerpt(" ".join(words))
-    assert len(excerpt) <= EXCERPT_MAX_LENGTH
-    assert excerpt.endswith(ELLIPSIS)
-    assert excerpt == " ".join(words[:35]) + ELLIPSIS  # 279 + 1; a 36th word would not fit
-
-
-def test_cut_excerpt_is_never_longer_than_280_characters() -> None:
-    # The word ending at character 280 would fit only without the ellipsis: it is dropped.
-    summary = "a" * 270 + " " + "b" * 9 + " c"
-    excerpt = make_excerpt(summary)
-    assert excerpt == "a" * 270 + ELLIPSIS
-    assert len(excerpt) <= EXCERPT_MAX_LENGTH
-
-
-def test_cut_keeps_a_word_that_ends_right_before_the_ellipsis() -> None:
-    summary = "a" * 270 + " " + "b" * 8 + " c"  # "b"*8 ends at character 279
-    assert make_excerpt(summary) == "a" * 270 + " " + "b" * 8 + ELLIPSIS
-
-
-def test_cut_drops_trailing_punctuation_before_the_ellipsis() -> None:
-    summary = "a" * 250 + ", " + "b" * 40
-    assert make_excerpt(summary) == "a" * 250 + ELLIPSIS
-
-
-def test_long_single_word_is_cut_hard() -> None:
-    excerpt = make_excerpt("x" * 500)
-    assert excerpt == "x" * (EXCERPT_MAX_LENGTH - 1) + ELLIPSIS
-    assert len(excerpt) == EXCERPT_MAX_LENGTH
-
-
-def test_excerpt_limit_can_be_chosen() -> None:
-    assert make_excerpt("alpha beta gamma", limit=12) == "alpha beta" + ELLIPSIS

@@ -69,7 +69,7 @@ def function_for(event: Path) -> str:
         kind, wanted = "Schedule", None
     else:
         kind, wanted = "Api", (body["httpMethod"].upper(), body["resource"])
-    found = [
+    found: list[str] = [
         logical_id
         for logical_id, res in load_template()["Resources"].items()
         if res["Type"] == "AWS::Serverless::Function"

@@ -1,16 +1,19 @@
-"""The upload contract (``StoryIn``): one test per rule, valid and invalid."""
+"""The upload contract, ``newsroom.stories.contract``: ``StoryIn`` accepts exactly the stories
+the contract allows (one test per rule, valid and invalid), normalises them into the content
+and content hash that are stored, and the published JSON Schema (``story_json_schema`` and the
+committed ``schema/story.schema.json``) describes the same contract."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from devtools.factories import valid_story
+from devtools.template import ROOT
 from newsroom.stories.contract import StoryIn, story_json_schema
+from tests.support.contract import contract_errors
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "story.schema.json"
+SCHEMA_FILE = ROOT / "schema" / "story.schema.json"
 
 
 def without(field: str) -> dict[str, Any]:
@@ -23,16 +26,9 @@ def section(**overrides: Any) -> dict[str, Any]:
     return {"heading": "Why it matters", "body": "Borrowing stays expensive.", **overrides}
 
 
-def errors_of(data: dict[str, Any]) -> list[Any]:
-    """pydantic's errors for ``data``; fails the test when ``data`` is valid."""
-    with pytest.raises(ValidationError) as caught:
-        StoryIn.model_validate(data)
-    return caught.value.errors(include_url=False)
-
-
 def assert_rejected(data: dict[str, Any], loc: tuple[str | int, ...], fragment: str) -> None:
     """``data`` is rejected with an error at ``loc`` whose message contains ``fragment``."""
-    errors = errors_of(data)
+    errors = contract_errors(data)
     messages = [e["msg"] for e in errors if e["loc"] == loc]
     assert messages, f"no error at {loc}: {errors}"
     assert any(fragment in m for m in messages), f"{fragment!r} not in {messages}"
@@ -379,7 +375,7 @@ def test_null_inside_a_section_means_absent() -> None:
 
 @pytest.mark.parametrize("field", ["title", "summary", "published_at"])
 def test_null_for_a_required_field_is_an_error(field: str) -> None:
-    errors = errors_of(valid_story(**{field: None}))
+    errors = contract_errors(valid_story(**{field: None}))
     assert [e["loc"] for e in errors] == [(field,)]
 
 
