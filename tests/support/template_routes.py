@@ -1,4 +1,4 @@
-"""The API Gateway events ``template.yaml`` declares for a function, and the ``(METHOD, path)``
+"""The events ``template.yaml`` declares for a function, and the ``(METHOD, path)``
 routes of the read API's function."""
 
 from typing import Any
@@ -6,13 +6,18 @@ from typing import Any
 from devtools.template import resource
 
 
-def api_events(logical_id: str = "ApiFunction") -> dict[str, dict[str, Any]]:
-    """The function's API Gateway events, by logical id."""
+def function_events(logical_id: str, kind: str) -> dict[str, dict[str, Any]]:
+    """The properties of the function's events of one ``Type`` (Api, S3, Schedule), by name."""
     return {
         name: event["Properties"]
         for name, event in resource(logical_id).get("Events", {}).items()
-        if event["Type"] == "Api"
+        if event["Type"] == kind
     }
+
+
+def api_events(logical_id: str = "ApiFunction") -> dict[str, dict[str, Any]]:
+    """The function's API Gateway events, by logical id."""
+    return function_events(logical_id, "Api")
 
 
 def template_routes(method: str | None = None) -> set[tuple[str, str]]:

@@ -13,11 +13,11 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from devtools.template import ROOT, load_template, resource, s3_event_prefix
+from devtools.template import ROOT, load_template, s3_event_prefix
 from newsroom.read_api.openapi import openapi_document
 from newsroom.read_api.operations import OPERATIONS, Operation
 from tests.support.api_answers import EVENT_BASE_URL, assert_matches_document
-from tests.support.template_routes import template_routes
+from tests.support.template_routes import function_events, template_routes
 
 EVENTS = ROOT / "events"
 
@@ -139,14 +139,6 @@ def test_s3_event_is_an_s3_notification_or_test_event(path: Path) -> None:
 # -- the newsletter's events ------------------------------------------------------------
 
 
-def _function_events(logical_id: str, kind: str) -> list[dict[str, Any]]:
-    return [
-        event["Properties"]
-        for event in resource(logical_id).get("Events", {}).values()
-        if event["Type"] == kind
-    ]
-
-
 SUBSCRIPTION_EVENTS = {
     "api-subscribe.json": ("POST", "/subscriptions"),
     "api-subscribe-invalid.json": ("POST", "/subscriptions"),
@@ -174,9 +166,8 @@ def test_subscription_events_are_rest_proxy_events_for_the_subscriptions_functio
     assert text == json.dumps(event, indent=2, ensure_ascii=False) + "\n", "not pretty JSON"
     route = (event["httpMethod"], event["resource"])
     assert route == SUBSCRIPTION_EVENTS[name]
-    declared = {
-        (e["Method"].upper(), e["Path"]) for e in _function_events("SubscriptionsFunction", "Api")
-    }
+    events = function_events("SubscriptionsFunction", "Api").values()
+    declared = {(e["Method"].upper(), e["Path"]) for e in events}
     assert route in declared
     assert event["path"] == event["resource"]
     context = event["requestContext"]
@@ -212,7 +203,7 @@ def test_the_schedule_event_is_what_eventbridge_sends_the_digest() -> None:
     scheduled = [
         logical_id
         for logical_id, res in load_template()["Resources"].items()
-        if res["Type"] == "AWS::Serverless::Function" and _function_events(logical_id, "Schedule")
+        if res["Type"] == "AWS::Serverless::Function" and function_events(logical_id, "Schedule")
     ]
     assert scheduled == ["DigestFunction"]
     assert load_template()["Parameters"]["DigestSchedule"]["Default"] == "cron(0 7 * * ? *)"
