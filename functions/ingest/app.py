@@ -13,7 +13,7 @@ from newsroom.stories.repository import StoryRepository
 settings = IngestSettings.from_env()
 dynamodb = aws.client("dynamodb", max_pool_connections=settings.write_concurrency)
 ingestor = Ingestor(
-    settings, aws.client("s3"), StoryRepository(dynamodb, settings.table_name), metrics
+    settings, aws.client("s3"), StoryRepository(dynamodb, settings.table_name), metrics, logger
 )
 
 

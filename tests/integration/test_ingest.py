@@ -323,6 +323,37 @@ def test_batch_with_invalid_stories_stores_only_the_valid_ones(
     assert all(e["msg"] for r in receipt["rejected"] for e in r["errors"])
 
 
+def test_every_upload_is_logged_once_with_key_status_and_counts_and_no_story_text(
+    ingest_app: ModuleType,
+    lambda_context: LambdaContext,
+    s3: Any,
+    bucket: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret_title = "Embargoed: the merger nobody knows about"
+    body = batch(
+        story("kept", title=secret_title),
+        story("Not A Slug", title=secret_title + " (rejected)"),
+    )
+
+    with caplog.at_level("INFO"):
+        ingest_app.handler(upload(s3, bucket, "incoming/logged.json", body), lambda_context)
+
+    processed = [r for r in caplog.records if r.getMessage() == "upload processed"]
+    assert len(processed) == 1
+    assert processed[0].levelname == "INFO"
+    assert processed[0].__dict__["upload"] == {
+        "bucket": bucket,
+        "key": "incoming/logged.json",
+        "size": len(body),
+        "status": "partial",
+        "error_code": None,
+        "counts": counts(created=1, rejected=1),
+    }
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "Embargoed" not in logged and "merger" not in logged
+
+
 def test_jsonl_line_with_invalid_json_is_rejected_and_the_other_lines_stored(
     ingest_app: ModuleType,
     lambda_context: LambdaContext,

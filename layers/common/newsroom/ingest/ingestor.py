@@ -47,12 +47,18 @@ class Ingestor:
     """Processes uploaded story files. One per container; thread-safe clients."""
 
     def __init__(
-        self, settings: IngestSettings, s3: Any, repository: StoryRepository, metrics: Any = None
+        self,
+        settings: IngestSettings,
+        s3: Any,
+        repository: StoryRepository,
+        metrics: Any = None,
+        log: Any = None,
     ) -> None:
         self._settings = settings
         self._s3 = s3
         self._repository = repository
         self._metrics = metrics
+        self._log = log
         self._pool = ThreadPoolExecutor(
             max_workers=settings.write_concurrency, thread_name_prefix="ingest"
         )
@@ -101,6 +107,7 @@ class Ingestor:
             ContentType="application/json",
         )
         self._record_metrics(body)
+        self._log_processed(body)
         return body
 
     def _ingest_into(self, receipt: Receipt, obj: S3Object) -> None:
@@ -144,6 +151,26 @@ class Ingestor:
         finally:
             # Wait for what was started even when reading failed, so the receipt is true.
             writes.finish()
+
+    def _log_processed(self, receipt: ReceiptDocument) -> None:
+        """One INFO line per processed upload: where it is, what became of it, the counts.
+        Never story text (titles, sections) nor a rejection's message, which may quote it."""
+        if self._log is None:
+            return
+        source, error = receipt["source"], receipt["error"]
+        self._log.info(
+            "upload processed",
+            extra={
+                "upload": {
+                    "bucket": source["bucket"],
+                    "key": source["key"],
+                    "size": source["size"],
+                    "status": receipt["status"],
+                    "error_code": None if error is None else error["code"],
+                    "counts": receipt["counts"],
+                }
+            },
+        )
 
     def _record_metrics(self, receipt: ReceiptDocument) -> None:
         if self._metrics is None:
