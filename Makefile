@@ -32,12 +32,14 @@ test: install browser ## Run every test
 test-unit: install ## The fast tier: tests/unit only (no stack, no browser, no SAM CLI)
 	$(PY) -m pytest tests/unit
 
-lint: install ## ruff (lint + format check), mypy, import contracts, the layer's pins vs the lock
+lint: install ## ruff (lint + format check), mypy, import contracts, the layer's pins vs the lock, checkov
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	PYTHONPATH=layers/common .venv/bin/lint-imports --no-cache --no-logo
 	@$(MAKE) --no-print-directory layer-requirements LAYER_REQ_CHECK=1
+	@# checkov in its own environment (.tools/checkov, pinned); skips are in the resources' Metadata
+	"$$(scripts/install-checkov.sh)" --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 format: install ## Apply ruff's fixes and formatting
 	.venv/bin/ruff check --fix .
@@ -96,3 +98,23 @@ sam-api: sam-build ## Seeded backend + sam local start-api on 127.0.0.1:3001 (SA
 
 sam-invoke: sam-build ## Seeded backend + one sam local invoke: make sam-invoke FUNCTION=ApiFunction EVENT=events/...
 	@$(SAMLOCAL) invoke $(FUNCTION) $(EVENT)
+
+# Deploying (README "Deploying"): the environments of samconfig.toml, what the account needs
+# outside the stack, and a smoke test of what was deployed. ENV is a samconfig environment.
+ENV ?= dev
+AWS_OPTIONS = $(if $(REGION),--region $(REGION)) $(if $(PROFILE),--profile $(PROFILE))
+.PHONY: deploy smoke account-check account-setup
+
+deploy: install ## sam build + sam deploy --config-env ENV (ENV=dev|prod, [PROFILE=] [REGION=] [GUIDED=1])
+	@$(PY) -m devtools.deploy deploy $(ENV) $(AWS_OPTIONS) $(if $(GUIDED),--guided)
+
+smoke: install ## Smoke test of a deployed API: make smoke URL=https://... [ENV=] [ORIGIN=] (URL: ENV's stack)
+	@url='$(URL)'; [ -n "$$url" ] || url=$$($(PY) -m devtools.deploy api-url $(ENV) $(AWS_OPTIONS)) || exit 2; \
+	origin='$(ORIGIN)'; [ -n "$$origin" ] || origin=$$($(PY) -m devtools.samconfig parameter $(ENV) CorsAllowedOrigins | cut -d, -f1); \
+	$(PY) devtools/smoke.py "$$url" --origin "$$origin" $(SMOKE_ARGS)
+
+account-check: install ## What ENV's deploy needs outside the stack: SES identity, DKIM, production access, SSM key
+	@$(PY) -m devtools.account check $(ENV) $(AWS_OPTIONS) $(ACCOUNT_ARGS)
+
+account-setup: install ## Create ENV's SSM signing key when it is missing (random, never printed or overwritten)
+	@$(PY) -m devtools.account setup $(ENV) $(AWS_OPTIONS)

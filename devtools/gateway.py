@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from devtools.events import apigw_event
 from devtools.functions import LambdaContext
 from devtools.template import load_template, resource
+from devtools.translate import Resolver
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # API Gateway's payload quota (10 MB): larger requests are refused before any integration.
@@ -61,8 +62,11 @@ def _gateway_response(kind: str, request_id: str) -> tuple[int, dict[str, str], 
     """A gateway response (e.g. MISSING_AUTHENTICATION_TOKEN) as the template configures it."""
     config = resource("ContentApi").get("GatewayResponses", {}).get(kind, {})
     status = int(config.get("StatusCode", 403))
+    # Header values are static ('value') or built from parameters (the CORS origin): evaluated
+    # with the parameters' defaults, as the local functions get them.
+    resolver = Resolver(load_template())
     headers = {
-        name: value.strip("'")
+        name: str(resolver.resolve(value)).strip("'")
         for name, value in config.get("ResponseParameters", {}).get("Headers", {}).items()
     }
     template = config.get("ResponseTemplates", {}).get("application/json")

@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from devtools.samlocal import find_sam, sam_environment
 from devtools.template import TEMPLATE_PATH
 
 # The values pseudo parameters take in a translation (and in ``Resolver``).
@@ -118,6 +117,10 @@ class SamUnavailableError(TranslateError):
 def sam_python(sam: Path | None = None) -> Path | None:
     """The Python of the SAM CLI's environment: ``python`` next to the ``sam`` found (or next
     to what it links to), else the interpreter its ``#!`` line names."""
+    # devtools.samlocal brings the whole local stack (moto, the handlers): imported only here
+    # and in translate(), so that ``Resolver`` stays cheap (the local gateway uses it).
+    from devtools.samlocal import find_sam
+
     sam = sam or find_sam()
     if sam is None:
         return None
@@ -159,6 +162,8 @@ def translate(
         "managed_policies": MANAGED_POLICY_ARNS,
         "code_uri": FAKE_CODE_URI,
     }
+    from devtools.samlocal import sam_environment
+
     env = sam_environment()
     env.update(AWS_DEFAULT_REGION=PSEUDO_PARAMETERS["AWS::Region"], PYTHONNOUSERSITE="1")
     env.pop("PYTHONPATH", None)

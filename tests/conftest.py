@@ -1,8 +1,10 @@
 """Shared fixtures: moto-backed AWS resources built from ``template.yaml`` and the real
-handlers loaded from ``functions/``."""
+handlers loaded from ``functions/``; the hooks that fail a test whose functions made an AWS
+call outside their IAM role, and that tell the permission coverage test what the session ran
+(``tests.support.iam``)."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,8 +18,94 @@ from devtools.functions import LambdaContext
 from devtools.template import create_table_kwargs, function_environment
 from newsroom.core import aws
 from newsroom.ingest.settings import IngestSettings
+from tests.support import iam
 from tests.support.aws import BUCKET, REGION, TABLE, ReadReceipt, load_function
 from tests.support.story_files import SAMPLES
+
+RUNS_LAST = "runs_last"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{RUNS_LAST}: runs after every other test of the session (it judges them)"
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker(RUNS_LAST) is not None)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    tier = iam.LEDGER.integration
+    tier.deselected.update(i.nodeid for i in items if i.nodeid.startswith(f"{tier.folder}/"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    tier = iam.LEDGER.integration
+    tier.collected = {i.nodeid for i in session.items if i.nodeid.startswith(f"{tier.folder}/")}
+    root = session.config.rootpath
+    for arg in session.config.args:
+        path, _, rest = arg.partition("::")
+        absolute = (
+            Path(path) if Path(path).is_absolute() else session.config.invocation_params.dir / path
+        )
+        if rest and absolute.resolve().is_relative_to(root / tier.folder):
+            tier.narrowed = True
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = iam.LEDGER.integration
+    if not report.nodeid.startswith(f"{tier.folder}/"):
+        return
+    if report.skipped:
+        tier.skipped.add(report.nodeid)
+    elif report.when == "call":
+        tier.ran.add(report.nodeid)
+    if report.failed:
+        tier.failed.add(report.nodeid)
+
+
+def _outside_the_role(denials: list[iam.Denial]) -> str:
+    described = list(dict.fromkeys(d.describe() for d in denials))
+    return "\n".join(
+        ["AWS calls outside the function's IAM role (template.yaml as SAM translates it):"]
+        + [f"  - {text}" for text in described]
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None]:
+    iam.LEDGER.start_test()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None]:
+    """A call a function's role may not make (or that has no IAM mapping) fails the test,
+    whatever the code did with the ``AccessDenied`` it got; a test that is about such a call
+    collects it with ``iam.LEDGER.expect_denials()``."""
+    try:
+        result = yield
+    except BaseException as exc:
+        denials = iam.LEDGER.finish_test()
+        if denials:
+            then = f"\n(the test then failed with {type(exc).__name__}: {str(exc)[:500]})"
+            raise pytest.fail.Exception(_outside_the_role(denials) + then, pytrace=False) from exc
+        raise
+    denials = iam.LEDGER.finish_test()
+    if denials:
+        pytest.fail(_outside_the_role(denials), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None]:
+    result = yield
+    denials = iam.LEDGER.finish_test()
+    if denials:
+        pytest.fail(_outside_the_role(denials), pytrace=False)
+    return result
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from devtools.events import s3_event, s3_record, s3_test_event
 from devtools.functions import LambdaContext
 from devtools.tables import feed_items, table_items
+from devtools.template import resource
 from newsroom.core.dynamo import from_dynamo
 from newsroom.core.slugs import slugify
 from newsroom.stories.items import (
@@ -33,7 +35,8 @@ from newsroom.stories.items import (
     topic_feed,
 )
 from newsroom.stories.repository import StoryRepository
-from tests.support.aws import ReadReceipt, load_function
+from tests.support import iam
+from tests.support.aws import REGION, ReadReceipt, invoke_async, load_function
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:No application metrics to publish:UserWarning"  # Powertools, for an event with no files
@@ -507,6 +510,8 @@ def test_missing_object_gets_a_not_found_receipt(
     stories_table: str,
     read_receipt: ReadReceipt,
 ) -> None:
+    """With the template's role, which may list ``incoming/`` (``ListIncoming``), S3 answers
+    404 NoSuchKey (S3 API Reference, GetObject, "Permissions"): the file gets its receipt."""
     key = "incoming/deleted-before-ingest.json"
     event = s3_event(s3_record(bucket, key, size=120))
 
@@ -519,6 +524,48 @@ def test_missing_object_gets_a_not_found_receipt(
     assert receipt["counts"] == NO_STORIES
     assert receipt["stories"] == receipt["rejected"] == []
     assert result["files"][0]["error"]["code"] == "not_found"
+
+
+def test_missing_object_without_list_permission_is_denied_and_ends_in_the_dead_letter_queue(
+    s3: Any, bucket: str, stories_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``s3:ListBucket`` S3 answers a missing key with 403 AccessDenied (S3 API
+    Reference, GetObject, "Permissions"): the ingest cannot tell a vanished file from a
+    refused one, raises, and Lambda retries the event and then sends it to the dead-letter
+    queue, as the template's EventInvokeConfig says."""
+    dead_letters = boto3.client("sqs", region_name=REGION)
+    queue_url = dead_letters.create_queue(QueueName="ingest-dlq-test")["QueueUrl"]
+    ingest = load_function(
+        "ingest",
+        "IngestFunction",
+        {"STORIES_TABLE": stories_table},
+        monkeypatch,
+        edit_policy=iam.without("ListIncoming"),
+        resources={"IngestDeadLetterQueue": "ingest-dlq-test"},
+    )
+    key = "incoming/deleted-before-ingest.json"
+    event = s3_event(s3_record(bucket, key, size=120))
+
+    with iam.LEDGER.expect_denials() as denied:
+        outcome = invoke_async(ingest, event)
+
+    attempts = 1 + resource("IngestFunction")["EventInvokeConfig"]["MaximumRetryAttempts"]
+    assert outcome.attempts == attempts
+    assert isinstance(outcome.error, ClientError)
+    assert outcome.error.response["Error"]["Code"] == "AccessDenied"
+    assert outcome.error.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert [(d.request.action, d.request.resource) for d in denied if d.request] == [
+        ("s3:ListBucket", f"arn:aws:s3:::{bucket}")
+    ] * attempts
+    assert (
+        s3.list_objects_v2(Bucket=bucket, Prefix=ingest.settings.receipts_prefix)["KeyCount"] == 0
+    )
+    messages = dead_letters.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    (record,) = [json.loads(m["Body"]) for m in messages]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == attempts
+    assert record["requestPayload"] == event
+    assert record["responsePayload"]["errorType"] == type(outcome.error).__name__
 
 
 # -- versions ---------------------------------------------------------------------------

@@ -1361,6 +1361,31 @@ def test_the_digest_reads_one_feed_page_and_the_confirmed_index(
     assert sorted(calls) == ["Query", "Query", *["UpdateItem"] * 4]
 
 
+def test_mail_goes_out_under_the_senders_domain_when_only_the_domain_is_verified(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    dynamodb: Any,
+    stories_table: str,
+    sender: str,
+    clock: Clock,
+) -> None:
+    """A verified domain (with DKIM) instead of the address, as a production account has it:
+    SES sends under the domain identity, which both roles grant (SES Developer Guide,
+    "Creating and verifying identities": a verified domain covers its addresses)."""
+    ses = boto3.client("ses", region_name=REGION)
+    ses.delete_identity(Identity=sender)
+    ses.verify_domain_identity(Domain=sender.rpartition("@")[2])
+
+    join(api, mailbox, "ada@example.com")
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "under-the-domain", clock.iso())
+    clock.advance(HOUR)
+
+    assert run_digest(digest_app)["sent"] == 1
+    assert mailbox.one()["to"] == "ada@example.com"
+
+
 # -- events/ --------------------------------------------------------------------------------
 
 

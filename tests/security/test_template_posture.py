@@ -17,6 +17,7 @@ from devtools import samlocal
 from devtools.template import TEMPLATE_PATH
 from devtools.translate import PSEUDO_PARAMETERS, Resolver
 from newsroom.read_api.settings import ApiSettings
+from tests.support.translated import as_list, props, resources_of_type
 
 ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
 REGION = PSEUDO_PARAMETERS["AWS::Region"]
@@ -38,18 +39,33 @@ XRAY_ACTIONS = {
 LOG_ACTIONS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 # The AWS managed policies SAM attaches to a function's role (basic execution; X-Ray for
 # Tracing: Active, under its old name in the aws partition) and what they grant, all on "*".
+# API Gateway's CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs, "AWS managed policy
+# reference"): one per account and region, it writes every API's logs.
+API_GATEWAY_LOG_ACTIONS = {
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+}
 MANAGED_POLICIES = {
     "service-role/AWSLambdaBasicExecutionRole": LOG_ACTIONS,
     "AWSXrayWriteOnlyAccess": XRAY_ACTIONS,
     "AWSXRayDaemonWriteAccess": XRAY_ACTIONS,
+    "service-role/AmazonAPIGatewayPushToCloudWatchLogs": API_GATEWAY_LOG_ACTIONS,
 }
 MANAGED_POLICY_ARN = re.compile(r"arn:aws[\w-]*:iam::aws:policy/(.+)")
 # Actions without resource-level permissions: IAM only accepts Resource "*" for them.
 UNSCOPABLE_ACTIONS = XRAY_ACTIONS
 # Accepted on "*" although CloudWatch Logs accepts log-group ARNs: they come from
-# AWSLambdaBasicExecutionRole, which SAM attaches to every role it generates; scoping them
-# means writing the functions' roles by hand.
-ACCEPTED_MANAGED_WILDCARDS = LOG_ACTIONS
+# AWSLambdaBasicExecutionRole, which SAM attaches to every role it generates (scoping them
+# means writing the functions' roles by hand), and from API Gateway's account-wide logging
+# role, which writes the log groups of every API of the region, not only this stack's.
+ACCEPTED_MANAGED_WILDCARDS = LOG_ACTIONS | API_GATEWAY_LOG_ACTIONS
+# Who may assume each role that is not a function's (SAM names those <Function>Role).
+SERVICE_ROLES = {"ApiGatewayLoggingRole": "apigateway.amazonaws.com"}
 POLICY_RESOURCE_TYPES = {
     "AWS::IAM::Policy",
     "AWS::IAM::ManagedPolicy",
@@ -61,20 +77,6 @@ SQS_DEFAULT_RETENTION = 4 * 24 * 3600
 
 
 # -- helpers ----------------------------------------------------------------------------
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def resources_of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
-    return {
-        logical_id: res for logical_id, res in template["Resources"].items() if res["Type"] == type_
-    }
-
-
-def props(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    return dict(template["Resources"][logical_id].get("Properties", {}))
 
 
 def policy_documents(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -123,7 +125,7 @@ def managed_policies(template: dict[str, Any], role_id: str) -> set[str]:
     """Names (after ``policy/``) of the AWS managed policies attached to the role; fails on
     customer managed ones."""
     names = set()
-    for arn in props(template, role_id).get("ManagedPolicyArns", []):
+    for arn in Resolver(template).resolve(props(template, role_id).get("ManagedPolicyArns", [])):
         match = MANAGED_POLICY_ARN.fullmatch(arn) if isinstance(arn, str) else None
         assert match, f"{role_id}: not an AWS managed policy: {arn}"
         names.add(match.group(1))
@@ -223,6 +225,8 @@ def test_ingest_function_role_reads_incoming_writes_receipts_and_the_table_only(
     dlq = resolver.resolve({"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]})
     assert inline_grants(translated, resolver, role) == {
         ("s3:GetObject", f"{bucket}/{incoming}*"),
+        # Only for keys under incoming/ (a condition on s3:prefix: test_new_account.py).
+        ("s3:ListBucket", bucket),
         ("s3:PutObject", f"{bucket}/{receipts}*"),
         *((action, table) for action in INGEST_TABLE_ACTIONS),
         ("sqs:SendMessage", dlq),  # SAM's policy for the on-failure destination
@@ -242,14 +246,18 @@ def test_ingest_reads_the_prefix_its_s3_event_filters_on(
     assert rules["prefix"] == env["INCOMING_PREFIX"]
 
 
-def test_roles_can_only_be_assumed_by_lambda(translated: dict[str, Any]) -> None:
+def test_roles_can_only_be_assumed_by_lambda_or_their_one_service(
+    translated: dict[str, Any],
+) -> None:
     roles = resources_of_type(translated, "AWS::IAM::Role")
-    assert set(roles) >= {"ApiFunctionRole", "IngestFunctionRole"}
+    functions = resources_of_type(translated, "AWS::Lambda::Function")
+    assert {role_of(translated, f) for f in functions} | set(SERVICE_ROLES) == set(roles)
     for role_id, role in roles.items():
+        service = SERVICE_ROLES.get(role_id, "lambda.amazonaws.com")
         for statement in statements(role["Properties"]["AssumeRolePolicyDocument"]):
             assert statement["Effect"] == "Allow", role_id
             assert as_list(statement["Action"]) == ["sts:AssumeRole"], role_id
-            assert statement["Principal"] == {"Service": ["lambda.amazonaws.com"]}, role_id
+            assert statement["Principal"] == {"Service": [service]}, role_id
 
 
 def test_no_wildcard_actions_in_any_allow_statement(translated: dict[str, Any]) -> None:
@@ -377,17 +385,7 @@ def test_dead_letter_queue_is_encrypted_and_keeps_messages(translated: dict[str,
     assert int(queue["MessageRetentionPeriod"]) > SQS_DEFAULT_RETENTION
 
 
-# -- ingest: concurrency and failures ---------------------------------------------------
-
-
-def test_ingest_function_has_reserved_concurrency(
-    translated: dict[str, Any], resolver: Resolver
-) -> None:
-    reserved = props(translated, "IngestFunction")["ReservedConcurrentExecutions"]
-    assert int(resolver.resolve(reserved)) >= 1
-    if isinstance(reserved, dict):  # a parameter: deployments cannot set 0 (the function off)
-        parameter = translated["Parameters"][reserved["Ref"]]
-        assert parameter["Type"] == "Number" and int(parameter["MinValue"]) >= 1
+# -- ingest: failures -------------------------------------------------------------------
 
 
 def test_ingest_failures_are_retried_then_sent_to_the_dead_letter_queue(

@@ -76,10 +76,6 @@ class SubscriberRepository:
                 return False
             raise
 
-    def get(self, address_id: str) -> Subscriber | None:
-        response = self._client.get_item(TableName=self._table, Key=subscriber_key(address_id))
-        return Subscriber.from_item(from_dynamo(response["Item"])) if "Item" in response else None
-
     def create_pending(self, address_id: str, email: str, now: int, now_iso: str) -> bool:
         """A new pending subscriber (TTL: removed after 7 days unless confirmed).
         False when the address is already known."""
