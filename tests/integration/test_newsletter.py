@@ -7,16 +7,19 @@ failures injected, with botocore event hooks on the functions' own clients.
 """
 
 import base64
+import contextlib
 import email
 import email.policy
 import json
 import re
 import secrets
 import sys
+import threading
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
@@ -1257,6 +1260,58 @@ def test_the_digest_is_sent_at_most_once_a_day(
     clock.advance(10 * HOUR)  # the next day
     assert run_digest(digest_app)["sent"] == 3
     assert {tuple(titles(m)) for m in mailbox.new()} == {("Title of same-day",)}
+
+
+def test_two_digest_runs_at_once_send_each_subscriber_one_digest(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    digest_app: ModuleType,
+    readers: list[str],
+    dynamodb: Any,
+    stories_table: str,
+    subscribers_table: str,
+    signing_key: bytes,
+    clock: Clock,
+    atomic_moto_dynamodb: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # EventBridge delivers a scheduled event at least once ("Amazon EventBridge Scheduler
+    # User Guide": at-least-once delivery), and the template reserves no concurrency by
+    # default (DigestReservedConcurrency=0 deploys on a new account), so two containers can
+    # run the digest at the same time. Each claims a subscriber with a conditional write
+    # before sending: together they send each subscriber exactly one digest.
+    unsubscribe_gone(api, signing_key, clock)
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "news", clock.iso())
+    clock.advance(HOUR)
+    second = load_function(
+        "digest",
+        "DigestFunction",
+        {
+            "SUBSCRIBERS_TABLE": subscribers_table,
+            "STORIES_TABLE": stories_table,
+            "PUBLIC_API_URL": BASE_URL,
+        },
+        monkeypatch,
+    )
+    second.newsletter.clock = clock
+    both_sending = threading.Barrier(2, timeout=2)
+
+    def overlap(**_: Any) -> None:  # each run's first send waits until the other is sending
+        if not both_sending.broken:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_sending.wait()
+
+    for app in (digest_app, second):
+        app.newsletter.mailer._ses.meta.events.register("before-call.ses.SendRawEmail", overlap)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run_digest, [digest_app, second]))
+
+    assert sum(r["sent"] for r in results) == 3
+    assert all(r["failed"] == 0 for r in results)
+    assert sorted(m["to"] for m in mailbox.new()) == sorted(readers)
+    for address in readers:
+        assert subscriber(dynamodb, signing_key, address)["last_digest_on"] == clock.day
 
 
 def test_a_failed_send_does_not_stop_the_others_and_is_retried_by_the_next_run(
