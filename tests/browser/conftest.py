@@ -17,6 +17,7 @@ import pytest
 from devtools.stack import Stack
 from tests.support.browser import Reader
 from tests.support.stack import running_stack
+from tests.support.tiers import unavailable
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -67,10 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _unavailable(reason: str, fix: str) -> NoReturn:
-    """Skip, or fail under CI: a CI run must never pass by skipping the browser tests."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true, so the browser tests must run: {fix})")
-    pytest.skip(f"{reason}; to run the browser tests: {fix}")
+    unavailable("the browser tests' Chromium and Playwright", f"{reason} (fix: {fix})")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import pytest
 
 from devtools import samlocal
 from newsroom.core import aws
+from tests.support import tiers
 from tests.support.samlocal import (
     INVOKE_WORKERS,
     RETRIED,
@@ -29,9 +30,7 @@ from tests.support.samlocal import (
 
 
 def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"sam local is required in CI (CI=true): {reason}", pytrace=False)
-    pytest.skip(f"sam local unavailable: {reason}")
+    tiers.unavailable("sam local", reason)
 
 
 @pytest.fixture(scope="session")

@@ -5,19 +5,17 @@ Without a SAM CLI environment the tests are skipped with the reason; with ``CI=t
 instead (CI must check the posture).
 """
 
-import os
 from typing import Any, NoReturn
 
 import pytest
 
 from devtools import samlocal
 from devtools.translate import Resolver, SamUnavailableError, translate
+from tests.support import tiers
 
 
 def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the SAM CLI is required in CI (CI=true): {reason}", pytrace=False)
-    pytest.skip(f"no SAM CLI environment: {reason}")
+    tiers.unavailable("the SAM CLI", reason)
 
 
 @pytest.fixture(scope="session")

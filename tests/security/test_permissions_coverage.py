@@ -5,13 +5,12 @@ scenario of ``tests/integration``, whose calls ``tests.support.iam`` records.
 The judgement needs the whole integration tier in the same session: the test runs last
 (``runs_last``) and skips, saying why, in a session that ran only part of it."""
 
-import os
-
 import pytest
 
 from devtools.template import ROOT
 from devtools.translate import Resolver, SamUnavailableError
 from tests.support import iam
+from tests.support.tiers import unavailable
 
 
 @pytest.mark.runs_last
@@ -44,9 +43,7 @@ def _translation() -> None:
     try:
         iam.translated_template()
     except SamUnavailableError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the SAM CLI is required in CI (CI=true): {exc}", pytrace=False)
-        pytest.skip(f"no SAM CLI environment: {exc}")
+        unavailable("the SAM CLI", str(exc))
 
 
 def test_a_role_no_scenario_used_has_every_grant_reported() -> None:
