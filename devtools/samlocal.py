@@ -410,8 +410,10 @@ def env_vars(stack: Stack, public_api_url: str | None = None) -> dict[str, dict[
             "AWS_ENDPOINT_URL": stack.backend.endpoint_url,
             "STORIES_TABLE": stack.backend.table,
             "SUBSCRIBERS_TABLE": stack.backend.subscribers_table,
+            "SIGNUP_QUEUE_URL": stack.signups.queue_url if stack.signups else "",
         },
         "DigestFunction": {"PUBLIC_API_URL": public_api_url or stack.api_url},
+        "MailerFunction": {"PUBLIC_API_URL": public_api_url or stack.api_url},
     }
 
 

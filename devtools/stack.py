@@ -18,10 +18,13 @@ from typing import Any
 from devtools.backend import Backend, start_backend
 from devtools.functions import load_function_module
 from devtools.gateway import Container, Gateway, serve
-from devtools.template import ROOT, function_environment, s3_event_prefix
+from devtools.sqs_trigger import SqsTrigger
+from devtools.template import ROOT, function_environment, resource, s3_event_prefix
 
 log = logging.getLogger("stack")
 NOTIFICATION_QUEUE = "content-bucket-notifications"
+SIGNUP_QUEUE = "signups"  # SignupQueue, delivered to the mailer as its SQS trigger does
+SIGNUP_DEAD_LETTERS = "signup-dead-letters"
 MAX_RECEIVES = 3  # like the ingest function's async retries (2) + the first attempt
 SAMPLES = ROOT / "samples" / "stories"
 WEB = ROOT / "web"
@@ -56,6 +59,7 @@ class Stack:
     queue_url: str
     ingest: Container
     digest: Container
+    signups: SqsTrigger | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     delivered: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
@@ -112,6 +116,19 @@ class Stack:
                         continue  # becomes visible again: retried
                     self.failed.append(event)
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _deliver_signups(self) -> None:
+        """SignupQueue to the real mailer handler, as Lambda's SQS event source mapping:
+        acknowledged messages deleted, ``batchItemFailures`` left to come back after the
+        visibility timeout, then to the dead-letter queue (the queue's redrive policy)."""
+        assert self.signups is not None
+        while not self.stop_event.is_set():
+            try:
+                self.signups.poll(wait_seconds=1)
+            except Exception:  # the backend is shutting down
+                if self.stop_event.is_set():
+                    return
+                raise
 
     def run_digest(self) -> dict[str, int]:
         """Run the daily digest now, as its schedule would (an EventBridge scheduled event)."""
@@ -260,6 +277,27 @@ def start_stack(
         "STORY_URL_TEMPLATE": api_url + "/#/stories/{slug}",
         "SES_MAX_SEND_RATE": "0",
     }
+    digest = Container(
+        load_handler("digest", _env_for("DigestFunction", backend, newsletter_env)),
+        "DigestFunction",
+    )
+    dead_url = sqs.create_queue(QueueName=SIGNUP_DEAD_LETTERS)["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    declared = resource("SignupQueue")
+    # The template's redrive policy; a visibility timeout of seconds, not minutes, so that a
+    # failed confirmation is retried while one watches.
+    signup_url = sqs.create_queue(
+        QueueName=SIGNUP_QUEUE,
+        Attributes={
+            "VisibilityTimeout": "5",
+            "RedrivePolicy": json.dumps(
+                {**declared["RedrivePolicy"], "deadLetterTargetArn": dead_arn}
+            ),
+        },
+    )["QueueUrl"]
+    newsletter_env["SIGNUP_QUEUE_URL"] = signup_url
     gateway.containers["SubscriptionsFunction"] = [
         Container(
             load_handler(
@@ -270,14 +308,16 @@ def start_stack(
         )
         for _ in range(2)
     ]
-    digest = Container(
-        load_handler("digest", _env_for("DigestFunction", backend, newsletter_env)),
-        "DigestFunction",
+    mailer = Container(
+        load_handler("mailer", _env_for("MailerFunction", backend, newsletter_env)),
+        "MailerFunction",
     )
-    stack = Stack(backend, api_url, http, queue_url, ingest, digest)
+    signups = SqsTrigger(sqs, signup_url, lambda event, _: mailer.invoke(event), None)
+    stack = Stack(backend, api_url, http, queue_url, ingest, digest, signups)
     gateway.local_routes[("POST", "/_local/digest")] = stack._digest_route
     gateway.local_routes[("GET", "/_local/emails")] = stack._emails_route
     threading.Thread(target=stack._deliver, name="s3-notifications", daemon=True).start()
+    threading.Thread(target=stack._deliver_signups, name="signups", daemon=True).start()
     return stack
 
 

@@ -15,6 +15,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -32,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from devtools.events import apigw_event
 from devtools.functions import LambdaContext
+from devtools.sqs_trigger import SqsTrigger
 from devtools.stack import scheduled_event, sent_emails
 from devtools.template import ROOT, create_table_kwargs, parameter_default, resource
 from newsroom.core.dynamo import from_dynamo
@@ -42,6 +44,7 @@ from newsroom.newsletter.tokens import issue_token
 from newsroom.stories.contract import StoryIn
 from newsroom.stories.items import story_item
 from newsroom.stories.repository import StoryRepository
+from tests.support import iam
 from tests.support.aws import REGION, load_function
 from tests.support.stack import running_stack
 
@@ -121,23 +124,101 @@ def sender(moto: None) -> str:
     return SENDER
 
 
+@dataclass(frozen=True)
+class SignupQueues:
+    url: str
+    name: str
+    dead_letter_url: str
+    dead_letter_name: str
+
+
+@pytest.fixture
+def signup_queue(moto: None) -> SignupQueues:
+    """SignupQueue and its dead-letter queue, with the template's visibility timeout and
+    redrive policy (moto's SQS honours ``maxReceiveCount``)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead_name = "signup-dead-letters-test"
+    dead_url = sqs.create_queue(QueueName=dead_name)["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    declared = resource("SignupQueue")
+    redrive = {**declared["RedrivePolicy"], "deadLetterTargetArn": dead_arn}
+    name = "signups-test"
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(declared["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return SignupQueues(url, name, dead_url, dead_name)
+
+
 @pytest.fixture
 def subscriptions_app(
     subscribers_table: str,
     signing_key: bytes,
     sender: str,
+    signup_queue: SignupQueues,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> ModuleType:
-    """The real subscriptions function module, wired to the moto table, SSM and SES."""
+    """The real subscriptions function module, wired to the moto table, SSM and queue."""
     module = load_function(
         "subscriptions",
         "SubscriptionsFunction",
-        {"SUBSCRIBERS_TABLE": subscribers_table},
+        {"SUBSCRIBERS_TABLE": subscribers_table, "SIGNUP_QUEUE_URL": signup_queue.url},
         monkeypatch,
+        resources={"SignupQueue": signup_queue.name},
     )
     module.newsletter.clock = clock
     return module
+
+
+@pytest.fixture
+def mailer_app(
+    subscribers_table: str,
+    signing_key: bytes,
+    sender: str,
+    signup_queue: SignupQueues,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
+    """The real mailer function module (SignupQueue's consumer): PUBLIC_API_URL as the
+    template resolves it, the sending rate unthrottled (SES_MAX_SEND_RATE=0)."""
+    module = load_function(
+        "mailer",
+        "MailerFunction",
+        {
+            "SUBSCRIBERS_TABLE": subscribers_table,
+            "PUBLIC_API_URL": BASE_URL,
+            "SES_MAX_SEND_RATE": "0",
+        },
+        monkeypatch,
+        resources={"SignupQueue": signup_queue.name},
+    )
+    module.newsletter.clock = clock
+    return module
+
+
+@pytest.fixture
+def trigger(mailer_app: ModuleType, signup_queue: SignupQueues) -> SqsTrigger:
+    """SignupQueue's event source mapping to the mailer, polling with the mailer's role (its
+    calls checked against it, as the mapping uses the function's execution role); a failed
+    record is delivered again at once (as if its visibility timeout had passed)."""
+    polling = boto3.client("sqs", region_name=REGION)
+    checker = iam.loaded(mailer_app).checker
+    if checker is not None:
+        checker.attach(polling)
+    return SqsTrigger(
+        polling,
+        signup_queue.url,
+        mailer_app.handler,
+        LambdaContext("MailerFunction"),
+        retry_now=True,
+        retry_sqs=boto3.client("sqs", region_name=REGION),
+    )
 
 
 @pytest.fixture
@@ -184,8 +265,9 @@ class Reply:
 class Subscriptions:
     """Sends API Gateway REST proxy events to the real subscriptions handler."""
 
-    def __init__(self, module: ModuleType) -> None:
+    def __init__(self, module: ModuleType, deliver: Callable[[], object] | None = None) -> None:
         self.module = module
+        self.deliver = deliver  # what follows a signup: the queue delivered to the mailer
         self.replies: list[Reply] = []
 
     def send(self, event: dict[str, Any]) -> Reply:
@@ -196,6 +278,9 @@ class Subscriptions:
             body = base64.b64decode(body).decode()
         reply = Reply(raw["statusCode"], headers, body, event["requestContext"]["requestId"], raw)
         self.replies.append(reply)
+        signup = (event["httpMethod"], event["path"]) == ("POST", "/subscriptions")
+        if signup and self.deliver is not None:
+            self.deliver()
         return reply
 
     def subscribe(
@@ -275,8 +360,10 @@ class Subscriptions:
 
 
 @pytest.fixture
-def api(subscriptions_app: ModuleType) -> Subscriptions:
-    return Subscriptions(subscriptions_app)
+def api(subscriptions_app: ModuleType, trigger: SqsTrigger) -> Subscriptions:
+    """The subscriptions API; after each signup the queue is delivered to the mailer, as
+    Lambda's event source mapping does within moments."""
+    return Subscriptions(subscriptions_app, trigger.drain)
 
 
 def run_digest(digest_app: ModuleType) -> dict[str, int]:
@@ -620,6 +707,93 @@ def test_subscribe_answers_the_same_for_new_pending_and_confirmed_addresses(
             assert body.startswith("<!doctype html>") and "Check your inbox" in body
         else:
             assert sent_headers["Access-Control-Allow-Origin"] == ["*"]
+
+
+def test_subscribe_does_the_same_aws_work_and_answers_byte_for_byte_the_same_whatever_the_state(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    subscriptions_app: ModuleType,
+    dynamodb: Any,
+    signing_key: bytes,
+    signup_queue: SignupQueues,
+    clock: Clock,
+) -> None:
+    """No table read on the request path: the answer and the calls behind it (and so their
+    time) cannot depend on the address's state. SES fails throughout: the API never calls
+    it, so it cannot answer 500 for a new address."""
+    join(api, mailbox, "confirmed@example.com")
+    join(api, mailbox, "unsubscribed@example.com")
+    ident = address_id(signing_key, "unsubscribed@example.com")
+    assert api.unsubscribe(issue_token(signing_key, "unsubscribe", ident, int(clock.now))).status
+    assert_accepted(api.subscribe("pending@example.com"))
+    dynamodb.put_item(  # a suppressed address, as a permanent bounce leaves it
+        TableName=SUBSCRIBERS,
+        Item={
+            "id": {"S": sub_id(signing_key, "bounced@example.com")},
+            "email": {"S": "bounced@example.com"},
+            "status": {"S": "bounced"},
+        },
+    )
+    mailbox.new()
+    app = subscriptions_app.newsletter
+    clients = {
+        "dynamodb": app.subscribers._client,
+        "sqs": app.requests._sqs,
+        "ses": app.mailer._ses,
+        "ssm": app.key._ssm,
+    }
+    calls: list[str] = []
+    for service, client in clients.items():
+        client.meta.events.register(
+            f"before-call.{service}",
+            lambda model, s=service, **_: calls.append(f"{s}.{model.name}"),
+        )
+
+    def failing(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ServiceUnavailable", "Message": "SES is down"}},
+            "SendRawEmail",
+        )
+
+    clients["ses"].meta.events.register("before-call.ses.SendRawEmail", failing)
+    sqs = boto3.client("sqs", region_name=REGION)
+    api.deliver = None  # the mailer runs later: only the API's work is compared
+    answers: dict[str, tuple[Any, ...]] = {}
+    for state in ("new", "pending", "confirmed", "unsubscribed", "bounced"):
+        del calls[:]
+        reply = api.subscribe(f"{state}@example.com")
+        raw = dict(reply.raw)
+        headers = {
+            name: values
+            for name, values in raw.pop("multiValueHeaders").items()
+            if "request" not in name.lower() and "trace" not in name.lower()
+        }
+        raw.pop("headers", None)
+        answers[state] = (json.dumps(raw, sort_keys=True), headers, list(calls))
+        assert reply.status == 202, reply.body
+    assert len({json.dumps(a, sort_keys=True) for a in answers.values()}) == 1, answers
+    assert answers["new"][2] == ["sqs.SendMessage"]
+    bodies = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(QueueUrl=signup_queue.url, MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert sorted(b["address"] for b in bodies) == sorted(
+        f"{state}@example.com" for state in answers
+    )
+    assert all(set(b) == {"address", "requested_at"} for b in bodies)
+
+
+def test_subscribe_refuses_unknown_fields_naming_each(
+    api: Subscriptions, mailbox: Mailbox, signup_queue: SignupQueues
+) -> None:
+    body = json.dumps({"email": "reader@example.com", "name": "Ada", "list": "daily"})
+    document = assert_problem(
+        api.subscribe(body=body), errors_at=[["body", "name"], ["body", "list"]]
+    )
+    assert all("unknown field" in e["msg"] for e in document["errors"])
+    sqs = boto3.client("sqs", region_name=REGION)
+    assert "Messages" not in sqs.receive_message(QueueUrl=signup_queue.url)  # nothing queued
+    assert mailbox.new() == []
 
 
 def test_subscribe_sends_at_most_one_confirmation_per_address_per_ten_minutes(
@@ -973,23 +1147,31 @@ def test_an_unsubscribed_address_can_subscribe_again(
     assert confirmed_ids(dynamodb) == {f"sub#{ident}"}
 
 
-def test_subscribe_makes_only_key_lookups_and_writes(
-    api: Subscriptions, mailbox: Mailbox, subscriptions_app: ModuleType, clock: Clock
+def test_subscribe_only_queues_and_the_mailer_makes_only_key_writes(
+    api: Subscriptions,
+    mailbox: Mailbox,
+    subscriptions_app: ModuleType,
+    mailer_app: ModuleType,
+    clock: Clock,
 ) -> None:
-    calls = count_calls(subscriptions_app.newsletter.subscribers._client, "dynamodb")
-    key_reads = count_calls(subscriptions_app.newsletter.key._ssm, "ssm")
+    """The API writes one message per signup and touches no table; the mailer never reads:
+    a conditional PutItem (the address is new) and a conditional UpdateItem (the cooldown)."""
+    api_calls = count_calls(subscriptions_app.newsletter.subscribers._client, "dynamodb")
+    queued = count_calls(subscriptions_app.newsletter.requests._sqs, "sqs")
+    calls = count_calls(mailer_app.newsletter.subscribers._client, "dynamodb")
+    key_reads = count_calls(mailer_app.newsletter.key._ssm, "ssm")
     assert_accepted(api.subscribe("counted@example.com"))  # new
-    assert calls == ["PutItem"]
+    assert calls == ["PutItem", "UpdateItem"]
     del calls[:]
     assert_accepted(api.subscribe("counted@example.com"))  # pending, within the cooldown
     assert calls == ["PutItem", "UpdateItem"]
     del calls[:]
     assert api.follow(link(mailbox.new()[0], "/subscriptions/confirm")).status == 200
-    assert calls == ["UpdateItem"]
-    del calls[:]
+    assert api_calls == ["UpdateItem"]  # the confirm link
     clock.advance(HOUR)
     assert_accepted(api.subscribe("counted@example.com"))  # confirmed
     assert calls == ["PutItem", "UpdateItem"]
+    assert queued == ["SendMessage"] * 3
     assert key_reads == ["GetParameter"]  # once per container
 
 
@@ -1038,7 +1220,7 @@ def test_no_response_log_line_or_metric_contains_an_email_address(
 def test_no_log_line_contains_the_address_when_ses_refuses_the_confirmation(
     api: Subscriptions,
     mailbox: Mailbox,
-    subscriptions_app: ModuleType,
+    mailer_app: ModuleType,
     output: Callable[[], str],
 ) -> None:
     address = "Unverified.Recipient@example.net"
@@ -1057,16 +1239,15 @@ def test_no_log_line_contains_the_address_when_ses_refuses_the_confirmation(
             "SendRawEmail",
         )
 
-    ses = subscriptions_app.newsletter.mailer._ses
+    ses = mailer_app.newsletter.mailer._ses
     ses.meta.events.register("before-call.ses.SendRawEmail", sandboxed)
     try:
         reply = api.subscribe(address)
     finally:
         ses.meta.events.unregister("before-call.ses.SendRawEmail", sandboxed)
-    assert reply.status == 500
-    assert reply.json()["status"] == 500
+    assert_accepted(reply)  # the API never calls SES: its answer cannot tell
     printed = output()
-    assert "MessageRejected" in printed  # the failure is logged...
+    assert '"message":"confirmation rejected"' in printed  # the refusal is logged...
     assert "unverified.recipient" not in (printed + reply.body).lower()  # ...without the address
     assert mailbox.new() == []
 
@@ -1499,6 +1680,10 @@ def test_the_newsletter_through_the_local_stack(local_stack: Any) -> None:
         assert status == 200
         return list(json.loads(body))
 
+    # The confirmation goes out from the signup queue (the mailer's SQS trigger): soon.
+    deadline = time.monotonic() + 10
+    while not emails() and time.monotonic() < deadline:
+        time.sleep(0.05)
     (confirmation,) = emails()
     assert confirmation["to"] == "Stack.Reader@example.org"
     confirm_url = next(u for u in confirmation["links"] if "/subscriptions/confirm?" in u)

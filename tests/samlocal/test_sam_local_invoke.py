@@ -3,6 +3,7 @@ calling the seeded embedded backend on 127.0.0.1), each with its expected result
 
 import base64
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,11 +77,28 @@ class Digested:
         assert result["sent"] == result["failed"] == 0, result
 
 
+@dataclass(frozen=True)
+class Mailed:
+    """The mailer's partial batch response: no record failed."""
+
+    def check(self, result: Any) -> None:
+        assert result == {"batchItemFailures": []}, result
+
+
+@dataclass(frozen=True)
+class Fed:
+    """The bounces function's counts for one SES bounce: its recipient is no subscriber of
+    the seeded backend, so it is counted unknown and nothing is suppressed."""
+
+    def check(self, result: Any) -> None:
+        assert result == {"bounced": 0, "complained": 0, "ignored": 0, "unknown": 1}, result
+
+
 def _json(check: Callable[[Any], bool]) -> Callable[[str], bool]:
     return lambda body: check(json.loads(body))
 
 
-EXPECTED: dict[str, Ingested | Response | Digested] = {
+EXPECTED: dict[str, Ingested | Response | Digested | Mailed | Fed] = {
     "s3-put-story.json": Ingested((("incoming/samples/signal-noise-2025-10-22.json", "ok", None),)),
     "s3-put-batch.json": Ingested(
         (
@@ -143,6 +161,10 @@ EXPECTED: dict[str, Ingested | Response | Digested] = {
     ),
     # DigestFunction (EventBridge schedule)
     "schedule-digest.json": Digested(),
+    # MailerFunction (SignupQueue): the record acknowledged (the email through the backend)
+    "sqs-signup.json": Mailed(),
+    # BouncesFunction (FeedbackTopic): SES's bounce event as SNS delivers it
+    "sns-bounce.json": Fed(),
 }
 
 
@@ -184,6 +206,10 @@ def test_sam_local_digest_mails_a_confirmed_subscriber_links_to_the_api(
     body = json.dumps({"email": address}).encode()
     status = call(stack.api_url + "/subscriptions", "POST", body, **{"Content-Type": JSON})
     assert status == 202
+    deadline = time.monotonic() + 10  # the stack's mailer sends it from the signup queue
+    while stack.sent_emails()[-1:] == [] or stack.sent_emails()[-1]["to"] != address:
+        assert time.monotonic() < deadline, "no confirmation email"
+        time.sleep(0.05)
     confirmation = stack.sent_emails()[-1]
     assert confirmation["to"] == address
     assert call(next(u for u in confirmation["links"] if "/subscriptions/confirm?" in u)) == 200

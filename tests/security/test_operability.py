@@ -22,6 +22,7 @@ from devtools.template import function_environment
 from devtools.translate import Resolver
 from newsroom.ingest.ingestor import Ingestor
 from newsroom.ingest.settings import IngestSettings
+from newsroom.newsletter.feedback import FeedbackResult
 from newsroom.newsletter.service import DigestResult
 from newsroom.stories.repository import StoryRepository, WriteOutcome
 from tests.support.story_files import SAMPLES
@@ -36,6 +37,8 @@ EMF_METRICS = (
     {f"digest_{f.name}" for f in fields(DigestResult)}
     | {f"stories_{outcome.value}" for outcome in WriteOutcome}
     | {"stories_rejected", "files_failed"}
+    # functions/bounces/app.py: "subscribers_<field>" for each field of FeedbackResult.
+    | {f"subscribers_{f.name}" for f in fields(FeedbackResult)}
 )
 # What the access log must say about each request (the list), by field name.
 ACCESS_LOG_FIELDS = {
@@ -368,6 +371,9 @@ def test_every_dashboard_metric_names_a_resource_of_the_stack(
                 resource_id(dims["QueueName"], "AWS::SQS::Queue", ".QueueName")
             case "AWS/ApiGateway":
                 assert dims == api, metric
+            case "AWS/SES":  # the account's reputation (SES developer guide, "Reputation metrics")
+                assert dims == {}, metric
+                assert metric.name in {"Reputation.BounceRate", "Reputation.ComplaintRate"}
             case custom:
                 assert custom == env["POWERTOOLS_METRICS_NAMESPACE"], metric
                 assert dims == {"service": env["POWERTOOLS_SERVICE_NAME"]}, metric

@@ -304,10 +304,12 @@ def test_lambda_permissions_name_their_source(
     translated: dict[str, Any], resolver: Resolver
 ) -> None:
     """Who may invoke the functions: API Gateway only from this API, S3 only from this
-    account's buckets (SAM's S3 event permission), EventBridge only from this stack's rules."""
+    account's buckets (SAM's S3 event permission), EventBridge only from this stack's rules,
+    SNS only from this stack's topics (the bounces function: SES's feedback topic)."""
     permissions = resources_of_type(translated, "AWS::Lambda::Permission")
     functions = {f"<{f}>" for f in resources_of_type(translated, "AWS::Lambda::Function")}
     rules = {f"<{r}.Arn>" for r in resources_of_type(translated, "AWS::Events::Rule")}
+    topics = {f"<{t}>" for t in resources_of_type(translated, "AWS::SNS::Topic")}
     api_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:<ContentApi>/"
     assert permissions
     for logical_id, permission in permissions.items():
@@ -322,6 +324,8 @@ def test_lambda_permissions_name_their_source(
                 assert properties["SourceAccount"] == ACCOUNT, logical_id
             case "events.amazonaws.com":
                 assert properties["SourceArn"] in rules, logical_id
+            case "sns.amazonaws.com":
+                assert properties["SourceArn"] in topics, logical_id
             case other:
                 pytest.fail(f"{logical_id}: unexpected principal {other}")
 

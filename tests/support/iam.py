@@ -450,7 +450,10 @@ def sending_identity(address: str, verified: Collection[str]) -> str:
 def _ses_send(call: Call) -> list[Request]:
     """``ses:SendRawEmail`` on the sending identity, with ``ses:FromAddress`` (the ``Source``,
     else the message's ``From`` header) and ``ses:Recipients``. ``SendEmail`` is authorized
-    as ``ses:SendEmail``; ``SourceArn``/``FromArn`` (sending authorization) name the identity."""
+    as ``ses:SendEmail``; ``SourceArn``/``FromArn`` (sending authorization) name the identity.
+    With ``ConfigurationSetName`` the same action is authorized on the configuration set too
+    (Service Authorization Reference for SES: SendRawEmail's resource types are identity and
+    configuration-set, so a role needs both)."""
     params = call.params
     recipients: list[str] = []
     source = str(params.get("Source") or "")
@@ -473,7 +476,11 @@ def _ses_send(call: Call) -> list[Request]:
         context["ses:Recipients"] = tuple(recipients)
     if display_name:
         context["ses:FromDisplayName"] = (display_name,)
-    return [Request(f"ses:{call.operation}", identity_arn, context)]
+    requests = [Request(f"ses:{call.operation}", identity_arn, context)]
+    if params.get("ConfigurationSetName"):
+        configuration_set = call.arn("ses", f"configuration-set/{params['ConfigurationSetName']}")
+        requests.append(Request(f"ses:{call.operation}", configuration_set, context))
+    return requests
 
 
 def _parameter_arn(call: Call, name: str) -> str:
@@ -504,6 +511,22 @@ def queue_arn(queue_url: str, region: str) -> str:
 def _sqs_send(call: Call) -> list[Request]:
     """A batch is authorized as ``sqs:SendMessage``."""
     return [Request("sqs:SendMessage", queue_arn(call.params["QueueUrl"], call.region))]
+
+
+@_operation(
+    "sqs",
+    "ReceiveMessage",
+    "DeleteMessage",
+    "DeleteMessageBatch",
+    "GetQueueAttributes",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+)
+def _sqs_poll(call: Call) -> list[Request]:
+    """What an SQS event source mapping calls with the function's role, and a consumer's
+    ``ChangeMessageVisibility``; a batch is authorized as its single action."""
+    action = call.operation.removesuffix("Batch")
+    return [Request(f"sqs:{action}", queue_arn(call.params["QueueUrl"], call.region))]
 
 
 # -- the roles of the translated template ----------------------------------------------------

@@ -61,9 +61,20 @@ class Invocation:
 def function_for(event: Path) -> str:
     """The function the event goes to, as the template routes it: S3 notifications to the
     function with the S3 event, API Gateway events to the function declaring the route,
-    EventBridge scheduled events to the function with the schedule."""
+    EventBridge scheduled events to the function with the schedule, SNS notifications to the
+    function subscribed to the topic, SQS records to the function of the queue's mapping."""
     body = json.loads(event.read_text())
-    if "Records" in body or body.get("Event") == "s3:TestEvent":
+    if body.get("Records") and body["Records"][0].get("eventSource") == "aws:sqs":
+        # SQS records go to the function of the event source mapping on their queue.
+        (mapping,) = [
+            res["Properties"]
+            for res in load_template()["Resources"].values()
+            if res["Type"] == "AWS::Lambda::EventSourceMapping"
+        ]
+        return str(mapping["FunctionName"]["Ref"])
+    if body.get("Records") and body["Records"][0].get("EventSource") == "aws:sns":
+        kind, wanted = "SNS", None  # SNS notifications to the function subscribed to the topic
+    elif "Records" in body or body.get("Event") == "s3:TestEvent":
         kind, wanted = "S3", None
     elif body.get("detail-type") == "Scheduled Event":
         kind, wanted = "Schedule", None

@@ -10,12 +10,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from newsroom.http.problems import ApiProblem, InvalidParameters
-from newsroom.http.responses import base_url, cors_config, install_problem_handlers
+from newsroom.http.responses import cors_config, install_problem_handlers
 from newsroom.newsletter.addresses import InvalidAddress
 from newsroom.newsletter.service import Newsletter
 from newsroom.newsletter.tokens import InvalidToken
 
 MAX_BODY_BYTES = 4096
+REQUEST_FIELDS = frozenset({"email"})
 # The same answer for new, pending and confirmed addresses: the endpoint tells nobody who
 # subscribes.
 ACCEPTED_DETAIL = (
@@ -89,21 +90,33 @@ class SubscriptionsApi:
             raise InvalidParameters(
                 "the body is not valid JSON", errors=[{"loc": ["body"], "msg": "not valid JSON"}]
             ) from None
-        return document.get("email") if isinstance(document, dict) else None
+        if not isinstance(document, dict):
+            return None
+        # One contract rule everywhere: unknown fields are refused, as in the upload contract
+        # (``extra="forbid"``), each named.
+        unknown = [name for name in document if name not in REQUEST_FIELDS]
+        if unknown:
+            raise InvalidParameters(
+                "the request has unknown fields",
+                errors=[
+                    {"loc": ["body", name], "msg": "unknown field (only email is accepted)"}
+                    for name in unknown
+                ],
+            )
+        return document.get("email")
 
     def subscribe(self) -> Response[str]:
         try:
-            ident = self.newsletter.subscribe(
-                self._address(), self.public_api_url or base_url(self.app.current_event)
-            )
+            ident = self.newsletter.subscribe(self._address())
         except InvalidAddress as exc:
             raise InvalidParameters(
                 "the email address is not valid",
                 errors=[{"loc": ["body", "email"], "msg": str(exc)}],
             ) from None
-        self.logger.info("subscription requested", address=ident, email_sent=ident is not None)
+        self.logger.info("subscription requested", address=ident)
         # A plain HTML form (no JavaScript) gets a page; programs get JSON. The same answer
-        # for every address either way.
+        # for every address either way: the mailer function decides, from the queue, whether
+        # to send.
         return self._answer(
             "accepted", "Check your inbox", ACCEPTED_DETAIL, code=202, html_by_default=False
         )

@@ -23,6 +23,9 @@ class NewsletterSettings:
     story_url_template: str = settings.DEFAULT_STORY_URL
     cors_origins: tuple[str, ...] = ("*",)
     max_send_rate: float = 10.0
+    signup_queue_url: str = ""  # the subscriptions function's; the mailer reads the queue
+    send_share: int = 1  # the mailer's containers that share max_send_rate
+    configuration_set: str = ""  # SES configuration set of every send (bounce/complaint events)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -35,6 +38,9 @@ class NewsletterSettings:
                     "story_url_template": ("STORY_URL_TEMPLATE", settings.text),
                     "cors_origins": ("CORS_ALLOWED_ORIGINS", settings.origins),
                     "max_send_rate": ("SES_MAX_SEND_RATE", _rate),
+                    "signup_queue_url": ("SIGNUP_QUEUE_URL", settings.text),
+                    "send_share": ("SES_SEND_SHARE", settings.positive_int),
+                    "configuration_set": ("CONFIGURATION_SET", settings.text),
                 },
                 required={
                     "subscribers_table": "SUBSCRIBERS_TABLE",

@@ -9,8 +9,10 @@ access pattern         call
 ``get``                1 ``GetItem``
 ``create_pending``     1 conditional ``PutItem`` (only if the id is new)
 ``claim_confirmation`` 1 conditional ``UpdateItem`` (the 10-minute cooldown)
+``release_confirmation`` 1 conditional ``UpdateItem`` (a send that failed: no cooldown)
 ``confirm``            1 conditional ``UpdateItem``
 ``unsubscribe``        1 conditional ``UpdateItem``
+``suppress``           1 conditional ``UpdateItem`` (a bounce or complaint: never mailed again)
 ``confirmed``          ``Query`` pages of the sparse GSI ``confirmed``
 ``claim_digest``       1 conditional ``UpdateItem`` (at most one digest a day)
 =====================  ==============================================================
@@ -27,7 +29,9 @@ from newsroom.core.dynamo import from_dynamo
 PENDING_TTL_SECONDS = 7 * 24 * 3600
 CONFIRMATION_COOLDOWN_SECONDS = 10 * 60
 CONFIRMED_INDEX = "confirmed"
-Status = Literal["pending", "confirmed", "unsubscribed"]
+Status = Literal["pending", "confirmed", "unsubscribed", "bounced", "complained"]
+Suppression = Literal["bounced", "complained"]
+SUPPRESSED: frozenset[str] = frozenset({"bounced", "complained"})
 
 
 def subscriber_key(address_id: str) -> dict[str, Any]:
@@ -56,6 +60,11 @@ class Subscriber:
             digest_through=item.get("digest_through"),
         )
 
+    @property
+    def suppressed(self) -> bool:
+        """A permanent bounce or a complaint: this address is never mailed again."""
+        return self.status in SUPPRESSED
+
 
 class SubscriberRepository:
     """Every access to the subscribers table."""
@@ -77,8 +86,8 @@ class SubscriberRepository:
             raise
 
     def create_pending(self, address_id: str, email: str, now: int, now_iso: str) -> bool:
-        """A new pending subscriber (TTL: removed after 7 days unless confirmed).
-        False when the address is already known."""
+        """A new pending subscriber (TTL: removed after 7 days unless confirmed), with no
+        confirmation sent yet. False when the address is already known."""
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -88,7 +97,6 @@ class SubscriberRepository:
                     "status": {"S": "pending"},
                     "created_at": {"S": now_iso},
                     "updated_at": {"S": now_iso},
-                    "confirmation_sent_at": {"N": str(now)},
                     "expires_at": {"N": str(now + PENDING_TTL_SECONDS)},
                 },
                 ConditionExpression="attribute_not_exists(id)",
@@ -101,7 +109,10 @@ class SubscriberRepository:
 
     def claim_confirmation(self, address_id: str, now: int, now_iso: str) -> bool:
         """Allow one confirmation email per address per 10 minutes, for pending or
-        unsubscribed addresses (which become pending again). False: nothing to send."""
+        unsubscribed addresses (which become pending again); never for confirmed or
+        suppressed ones (any other status). Claimed before sending, so two deliveries of one
+        request send one email; ``release_confirmation`` undoes it when the send fails, so
+        the cooldown counts sent emails only. False: nothing to send."""
         return self._update(
             address_id,
             UpdateExpression=(
@@ -109,19 +120,29 @@ class SubscriberRepository:
                 "updated_at = :iso"
             ),
             ConditionExpression=(
-                "attribute_exists(id) AND #s <> :confirmed AND "
+                "attribute_exists(id) AND #s IN (:pending, :unsubscribed) AND "
                 "(attribute_not_exists(confirmation_sent_at) "
                 "OR confirmation_sent_at <= :cutoff)"
             ),
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
                 ":pending": {"S": "pending"},
-                ":confirmed": {"S": "confirmed"},
+                ":unsubscribed": {"S": "unsubscribed"},
                 ":now": {"N": str(now)},
                 ":cutoff": {"N": str(now - CONFIRMATION_COOLDOWN_SECONDS)},
                 ":expires": {"N": str(now + PENDING_TTL_SECONDS)},
                 ":iso": {"S": now_iso},
             },
+        )
+
+    def release_confirmation(self, address_id: str, now: int) -> None:
+        """Undo ``claim_confirmation`` after SES did not take the email: the address has no
+        cooldown (the claim only succeeded past the previous one's), so a retry sends."""
+        self._update(
+            address_id,
+            UpdateExpression="REMOVE confirmation_sent_at",
+            ConditionExpression="confirmation_sent_at = :now",
+            ExpressionAttributeValues={":now": {"N": str(now)}},
         )
 
     def confirm(self, address_id: str, now_iso: str) -> bool:
@@ -156,6 +177,25 @@ class SubscriberRepository:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
                 ":unsubscribed": {"S": "unsubscribed"},
+                ":iso": {"S": now_iso},
+            },
+        )
+
+    def suppress(self, address_id: str, status: Suppression, now_iso: str) -> bool:
+        """-> bounced or complained, for good: out of the ``confirmed`` index (no digest), no
+        TTL (the record must outlive a pending one, or a new signup would mail the address
+        again), and no state a signup or confirm link accepts (the latest event names the
+        status; both are suppressed). False: no subscriber has this id."""
+        return self._update(
+            address_id,
+            UpdateExpression=(
+                "SET #s = :status, suppressed_at = if_not_exists(suppressed_at, :iso), "
+                "updated_at = :iso REMOVE list_pk, expires_at, confirmation_sent_at"
+            ),
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":status": {"S": status},
                 ":iso": {"S": now_iso},
             },
         )

@@ -1,10 +1,11 @@
 """Builds the newsletter from its settings and the shared AWS clients: the one place that
-wires the subscriptions and digest functions (each calls it once per container)."""
+wires the subscriptions, mailer and digest functions (each calls it once per container)."""
 
 from newsroom.core import aws
 from newsroom.newsletter.mailer import Mailer, SigningKey
 from newsroom.newsletter.service import Newsletter
 from newsroom.newsletter.settings import NewsletterSettings
+from newsroom.newsletter.signups import SignupQueue
 from newsroom.newsletter.subscribers import SubscriberRepository
 from newsroom.stories.repository import StoryRepository
 
@@ -13,9 +14,18 @@ def build_newsletter(settings: NewsletterSettings) -> Newsletter:
     """The newsletter service on the subscribers table, SES and the SSM signing key."""
     return Newsletter(
         SubscriberRepository(aws.client("dynamodb"), settings.subscribers_table),
-        Mailer(aws.client("ses"), settings.max_send_rate),
+        Mailer(
+            aws.client("ses"),
+            settings.max_send_rate / settings.send_share,
+            settings.configuration_set,
+        ),
         SigningKey(aws.client("ssm"), settings.signing_key_parameter),
         settings.sender,
+        requests=(
+            SignupQueue(aws.client("sqs"), settings.signup_queue_url)
+            if settings.signup_queue_url
+            else None
+        ),
     )
 
 
