@@ -44,8 +44,8 @@ class StorySummary(TypedDict):
     topics: list[str]
 
 
-class Story(TypedDict):
-    """A whole story as clients read it: every field of the contract, no bookkeeping."""
+class _StoryContent(TypedDict):
+    """The fields of the contract that every story has, stored and served alike."""
 
     slug: str
     title: str
@@ -54,22 +54,20 @@ class Story(TypedDict):
     updated_at: str
     sections: list[dict[str, Any]]
     topics: list[str]
+
+
+class Story(_StoryContent):
+    """A whole story as clients read it: every field of the contract, no bookkeeping."""
+
     author: str | None
     source: dict[str, Any] | None
 
 
-class StoryItem(TypedDict):
+class StoryItem(_StoryContent):
     """The stored item of a story (``sk`` = ``story``)."""
 
     pk: str
     sk: str
-    slug: str
-    title: str
-    summary: str
-    published_at: str
-    updated_at: str
-    sections: list[dict[str, Any]]
-    topics: list[str]
     author: NotRequired[str]
     source: NotRequired[dict[str, Any]]
     status: str
