@@ -5,7 +5,7 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install browser dev digest emails test test-unit lint format schema layer-requirements validate upload
+.PHONY: help install browser nginx dev dev-cdn digest emails test test-unit lint format schema layer-requirements validate upload
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,6 +19,12 @@ dev: install ## Run the local stack with the sample stories
 browser: ## Make a Chromium available for the browser tests (Debian package; never a download)
 	@scripts/install-browser.sh >/dev/null || echo "no Chromium: browser tests will be skipped (they fail under CI=true)" >&2
 
+nginx: ## Make nginx available for the local CDN and tests/cdn (Debian package; its service stays off)
+	@scripts/install-nginx.sh >/dev/null || echo "no nginx: tests/cdn will be skipped (they fail under CI=true)" >&2
+
+dev-cdn: install nginx ## The local stack behind a real shared cache (nginx) on 127.0.0.1:8080 (ARGS=--cache-seconds 5)
+	$(PY) -m devtools.cdn $(ARGS)
+
 digest: install ## Run the daily digest now on the running `make dev` stack, then show the emails
 	$(PY) -m devtools.local digest
 	$(PY) -m devtools.local emails
@@ -26,7 +32,7 @@ digest: install ## Run the daily digest now on the running `make dev` stack, the
 emails: install ## Show the emails the running `make dev` stack has sent (embedded SES)
 	$(PY) -m devtools.local emails
 
-test: install browser ## Run every test
+test: install browser nginx ## Run every test
 	$(PY) -m pytest
 
 test-unit: install ## The fast tier: tests/unit only (no stack, no browser, no SAM CLI)
@@ -70,6 +76,10 @@ upload: install ## Upload story files: make upload FILE=... BUCKET=... [ENDPOINT
 .PHONY: bench
 bench: install ## Benchmarks: table + bench/results.json (BENCH_ARGS="--quick", "--only GROUP")
 	$(PY) -m bench $(BENCH_ARGS)
+
+.PHONY: capacity
+capacity: install ## Capacity and cost model: report, bench/capacity.json, docs/capacity-spike.png (CAPACITY_ARGS="--quick --env dev --hit-rate 0.95")
+	$(PY) -m bench.capacity $(CAPACITY_ARGS)
 
 # sam local: the real SAM CLI runs the built functions in Lambda containers (Docker) against
 # the embedded backend on 127.0.0.1 (see devtools/samlocal.py).

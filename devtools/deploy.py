@@ -2,7 +2,7 @@
 SAM CLI of its own environment (the one ``make sam-*`` use, never the app's ``.venv``).
 
     python -m devtools.deploy deploy dev [--profile P] [--region R] [--guided]
-    python -m devtools.deploy api-url prod [--profile P] [--region R]   # the stack's ApiUrl
+    python -m devtools.deploy api-url prod [--profile P] [--region R]   # the stack's PublicUrl
 
 Unlike ``devtools.samlocal``, which gives sam dummy credentials, this keeps the caller's AWS
 credentials and profile: it deploys to a real account. The environment's overrides are checked
@@ -96,15 +96,17 @@ def deploy(
 
 
 def api_url(stack: str, *, profile: str | None = None, region: Any = None) -> str:
-    """The ``ApiUrl`` output of the deployed stack."""
+    """The URL clients call: the stack's ``PublicUrl`` output (the CDN; the execute-api URL
+    refuses them when the CDN is on), or ``ApiUrl`` for a stack deployed before it."""
     session = boto3.Session(profile_name=profile, region_name=region)
     try:
         described = session.client("cloudformation").describe_stacks(StackName=stack)
     except (ClientError, BotoCoreError) as exc:
         raise DeployError(f"cannot read the outputs of stack {stack}: {exc}") from None
-    for output in described["Stacks"][0].get("Outputs", []):
-        if output["OutputKey"] == "ApiUrl":
-            return str(output["OutputValue"])
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
+    for key in ("PublicUrl", "ApiUrl"):
+        if key in outputs:
+            return str(outputs[key])
     raise DeployError(f"stack {stack} has no ApiUrl output (not deployed yet?)")
 
 
@@ -117,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("deploy", "sam build + sam deploy --config-env ENV"),
-        ("api-url", "print the ApiUrl output of ENV's stack"),
+        ("api-url", "print the PublicUrl output of ENV's stack (the URL clients call)"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("env", help="a samconfig.toml environment: dev or prod")

@@ -1,42 +1,65 @@
 """``make dev``: the local stack with the sample stories. Ctrl-C or SIGTERM stops it."""
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 
-from devtools.stack import start_stack
+from devtools.stack import Stack, start_stack
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
+def port_option(
+    parser: argparse.ArgumentParser, flag: str, variable: str, default: int, help_text: str
+) -> None:
+    """An integer option ``flag`` whose default is ``$variable``, else ``default``."""
     parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("PORT", "3000")),
-        help="API port on 127.0.0.1 (default 3000, or $PORT)",
+        flag, type=int, default=int(os.environ.get(variable, str(default))), help=help_text
     )
-    parser.add_argument(
-        "--backend-port",
-        type=int,
-        default=int(os.environ.get("BACKEND_PORT", "0")),
-        help="port of the embedded AWS endpoint (default: any free port)",
-    )
-    parser.add_argument("--no-seed", action="store_true", help="start without sample stories")
-    args = parser.parse_args(argv)
+
+
+def quiet_logs() -> None:
+    """Warnings only: the local stack's logs and those of the functions it runs (Powertools)."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-    stack = start_stack(port=args.port, backend_port=args.backend_port)
+
+@contextlib.contextmanager
+def until_stopped(stack: Stack) -> Iterator[threading.Event]:
+    """The event that Ctrl-C (SIGINT) or SIGTERM sets, for the caller to wait on; on the way
+    out, however it is left, ``stack`` is stopped and "stopped." printed."""
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     try:
+        yield stopping
+    finally:
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
+    port_option(parser, "--port", "PORT", 3000, "API port on 127.0.0.1 (default 3000, or $PORT)")
+    port_option(
+        parser,
+        "--backend-port",
+        "BACKEND_PORT",
+        0,
+        "port of the embedded AWS endpoint (default: any free port)",
+    )
+    parser.add_argument("--no-seed", action="store_true", help="start without sample stories")
+    args = parser.parse_args(argv)
+    quiet_logs()
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    stack = start_stack(port=args.port, backend_port=args.backend_port)
+    with until_stopped(stack) as stopping:
         if not args.no_seed:
             receipts = stack.seed()
             stored = sum(
@@ -58,9 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("Ctrl-C to stop.", flush=True)
         stopping.wait()
-    finally:
-        stack.stop()
-        print("stopped.", flush=True)
     return 0
 
 

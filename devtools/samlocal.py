@@ -402,7 +402,7 @@ def reset_moto_state() -> None:
 def env_vars(stack: Stack, public_api_url: str | None = None) -> dict[str, dict[str, str]]:
     """The ``--env-vars`` document: every function calls the backend and its tables (sam sets
     a variable only in the functions whose template declares it: SUBSCRIBERS_TABLE reaches
-    SubscriptionsFunction and DigestFunction). The digest's links point at
+    SubscriptionsFunction and the digest's functions). The digest's links point at
     ``public_api_url`` (default: the embedded stack's own API, which serves the subscription
     routes too); the template would give it the deployed API's URL."""
     return {
@@ -412,8 +412,16 @@ def env_vars(stack: Stack, public_api_url: str | None = None) -> dict[str, dict[
             "SUBSCRIBERS_TABLE": stack.backend.subscribers_table,
             "SIGNUP_QUEUE_URL": stack.signups.queue_url if stack.signups else "",
         },
-        "DigestFunction": {"PUBLIC_API_URL": public_api_url or stack.api_url},
+        # The planner queues the day's batches on the embedded stack's digest queue, whose
+        # senders (the stack's own, as DigestQueue's event source mapping would) mail them.
+        "DigestFunction": {
+            "DIGEST_QUEUE_URL": stack.digest_batches.queue_url if stack.digest_batches else ""
+        },
+        "DigestSenderFunction": {"PUBLIC_API_URL": public_api_url or stack.api_url},
         "MailerFunction": {"PUBLIC_API_URL": public_api_url or stack.api_url},
+        # No CDN here: the read API's links follow the URL the client called, with no look-up
+        # of the deployed stack's PublicBaseUrl parameter.
+        "ApiFunction": {"PUBLIC_API_URL": "", "PUBLIC_BASE_URL_PARAMETER": ""},
     }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from devtools.backend import Backend, start_backend
 from devtools.functions import load_function_module
 from devtools.gateway import Container, Gateway, serve
+from devtools.queues import create_queue_with_dead_letters
 from devtools.sqs_trigger import SqsTrigger
 from devtools.template import ROOT, function_environment, resource, s3_event_prefix
 
@@ -25,6 +26,12 @@ log = logging.getLogger("stack")
 NOTIFICATION_QUEUE = "content-bucket-notifications"
 SIGNUP_QUEUE = "signups"  # SignupQueue, delivered to the mailer as its SQS trigger does
 SIGNUP_DEAD_LETTERS = "signup-dead-letters"
+DIGEST_QUEUE = "digest"  # DigestQueue, delivered to the digest sender as its SQS trigger does
+DIGEST_DEAD_LETTERS = "digest-dead-letters"
+DIGEST_WAIT_SECONDS = 120  # run_digest waits this long at most for the run to finish
+# Seconds, not the template's minutes: a failed message is retried while one watches (the
+# redrive policy stays the template's).
+LOCAL_VISIBILITY_TIMEOUT = 5
 MAX_RECEIVES = 3  # like the ingest function's async retries (2) + the first attempt
 SAMPLES = ROOT / "samples" / "stories"
 WEB = ROOT / "web"
@@ -60,6 +67,7 @@ class Stack:
     ingest: Container
     digest: Container
     signups: SqsTrigger | None = None
+    digest_batches: SqsTrigger | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     delivered: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
@@ -130,9 +138,38 @@ class Stack:
                     return
                 raise
 
-    def run_digest(self) -> dict[str, int]:
-        """Run the daily digest now, as its schedule would (an EventBridge scheduled event)."""
-        return dict(self.digest.invoke(scheduled_event()))
+    def _deliver_digest_batches(self) -> None:
+        """DigestQueue to the real digest sender, as Lambda's event source mapping does."""
+        assert self.digest_batches is not None
+        while not self.stop_event.is_set():
+            try:
+                self.digest_batches.poll(wait_seconds=1)
+            except Exception:  # the backend is shutting down
+                if self.stop_event.is_set():
+                    return
+                raise
+
+    def run_digest(self, wait_seconds: float = DIGEST_WAIT_SECONDS) -> dict[str, Any]:
+        """Run the daily digest now, as its schedule would (an EventBridge scheduled event to
+        the planner), and wait until the senders have finished the run it planned: the
+        planner's reply with the run's totals (``status``, ``sent``, ``failed``, ...). A
+        second run of the same day plans nothing ("already planned")."""
+        from newsroom.newsletter.digest_runs import OUTCOMES, RunRepository
+
+        plan = dict(self.digest.invoke(scheduled_event()))
+        runs = RunRepository(self.backend.client("dynamodb"), self.backend.subscribers_table)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            run = runs.get(plan["day"])
+            if run is None or run.status == "finished" or plan["outcome"] != "planned":
+                break
+            if time.monotonic() > deadline:
+                log.warning("the digest run of %s has not finished yet", plan["day"])
+                break
+            time.sleep(0.05)
+        if run is None:
+            return plan
+        return {**plan, "status": run.status, **{o: getattr(run, o) for o in OUTCOMES}}
 
     def sent_emails(self) -> list[dict[str, Any]]:
         """Every email the embedded SES accepted, oldest first (moto keeps them)."""
@@ -277,26 +314,38 @@ def start_stack(
         "STORY_URL_TEMPLATE": api_url + "/#/stories/{slug}",
         "SES_MAX_SEND_RATE": "0",
     }
+    digest_url = create_queue_with_dead_letters(
+        sqs,
+        "DigestQueue",
+        DIGEST_QUEUE,
+        DIGEST_DEAD_LETTERS,
+        visibility_timeout=LOCAL_VISIBILITY_TIMEOUT,
+    ).url
     digest = Container(
-        load_handler("digest", _env_for("DigestFunction", backend, newsletter_env)),
+        load_handler(
+            "digest",
+            _env_for("DigestFunction", backend, {**newsletter_env, "DIGEST_QUEUE_URL": digest_url}),
+        ),
         "DigestFunction",
     )
-    dead_url = sqs.create_queue(QueueName=SIGNUP_DEAD_LETTERS)["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    declared = resource("SignupQueue")
-    # The template's redrive policy; a visibility timeout of seconds, not minutes, so that a
-    # failed confirmation is retried while one watches.
-    signup_url = sqs.create_queue(
-        QueueName=SIGNUP_QUEUE,
-        Attributes={
-            "VisibilityTimeout": "5",
-            "RedrivePolicy": json.dumps(
-                {**declared["RedrivePolicy"], "deadLetterTargetArn": dead_arn}
-            ),
-        },
-    )["QueueUrl"]
+    digest_sender = Container(
+        load_handler("digest_sender", _env_for("DigestSenderFunction", backend, newsletter_env)),
+        "DigestSenderFunction",
+    )
+    digest_batches = SqsTrigger(
+        sqs,
+        digest_url,
+        lambda event, _: digest_sender.invoke(event),
+        None,
+        batch_size=int(resource("DigestSenderFunctionDigestQueue")["BatchSize"]),
+    )
+    signup_url = create_queue_with_dead_letters(
+        sqs,
+        "SignupQueue",
+        SIGNUP_QUEUE,
+        SIGNUP_DEAD_LETTERS,
+        visibility_timeout=LOCAL_VISIBILITY_TIMEOUT,
+    ).url
     newsletter_env["SIGNUP_QUEUE_URL"] = signup_url
     gateway.containers["SubscriptionsFunction"] = [
         Container(
@@ -313,11 +362,14 @@ def start_stack(
         "MailerFunction",
     )
     signups = SqsTrigger(sqs, signup_url, lambda event, _: mailer.invoke(event), None)
-    stack = Stack(backend, api_url, http, queue_url, ingest, digest, signups)
+    stack = Stack(backend, api_url, http, queue_url, ingest, digest, signups, digest_batches)
     gateway.local_routes[("POST", "/_local/digest")] = stack._digest_route
     gateway.local_routes[("GET", "/_local/emails")] = stack._emails_route
     threading.Thread(target=stack._deliver, name="s3-notifications", daemon=True).start()
     threading.Thread(target=stack._deliver_signups, name="signups", daemon=True).start()
+    threading.Thread(
+        target=stack._deliver_digest_batches, name="digest-batches", daemon=True
+    ).start()
     return stack
 
 

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom.core import aws
 from newsroom.core.observability import logger, tracer
+from newsroom.core.public_url import PublicBaseUrl
 from newsroom.read_api.routes import ReadApi
 from newsroom.read_api.settings import ApiSettings
 from newsroom.stories.repository import StoryRepository
@@ -14,7 +15,10 @@ from newsroom.stories.repository import StoryRepository
 settings = ApiSettings.from_env()
 dynamodb = aws.client("dynamodb")
 stories = StoryRepository(dynamodb, settings.table_name)
-api = ReadApi(settings, stories, logger)
+public = PublicBaseUrl(
+    settings.public_base_url, settings.public_base_url_parameter, lambda: aws.client("ssm")
+)
+api = ReadApi(settings, stories, logger, public)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,5 +1,5 @@
-"""Digest function (EventBridge schedule): the daily email of new stories to confirmed
-subscribers, through SES."""
+"""Digest function (EventBridge schedule): plans the day's digest run. It sends no email: it
+puts the confirmed subscribers on the digest queue in batches, for DigestSenderFunction."""
 
 from dataclasses import asdict
 from typing import Any
@@ -7,27 +7,22 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom.core.observability import logger, metrics, tracer
+from newsroom.newsletter.digest_runs import RunReporter
+from newsroom.newsletter.digest_wiring import build_digest_planner
 from newsroom.newsletter.settings import NewsletterSettings
-from newsroom.newsletter.wiring import build_newsletter, build_stories
 
 settings = NewsletterSettings.from_env()
-newsletter = build_newsletter(settings)
-stories = build_stories(settings)
+planner = build_digest_planner(settings, RunReporter(logger.info, metrics))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = asdict(
-        newsletter.send_digest(
-            stories,
-            api_url=settings.public_api_url,
-            story_url=settings.story_url_template,
-            log=logger.warning,
+        planner.plan(
+            planner=context.aws_request_id, remaining_ms=context.get_remaining_time_in_millis()
         )
     )
-    for name, value in result.items():
-        metrics.add_metric(name=f"digest_{name}", unit="Count", value=value)
-    logger.info("digest finished", **result)
+    logger.info("digest planned", **result)
     return result

@@ -1,7 +1,7 @@
-"""Bounces and complaints against moto, one rule per test: the real bounces, digest and mailer
-handlers (``functions/``, each call checked against its role from ``template.yaml``), SES's
-bounce and complaint events in the shape SNS delivers them to Lambda, and what the mailbox
-gets afterwards.
+"""Bounces and complaints against moto, one rule per test: the real bounces, digest (planner
+and sender) and mailer handlers (``functions/``, each call checked against its role from
+``template.yaml``), SES's bounce and complaint events in the shape SNS delivers them to
+Lambda, and what the mailbox gets afterwards.
 
 moto's SES never bounces and never publishes events, so the events are built here as SES
 publishes them through a configuration set's SNS event destination (SES developer guide,
@@ -25,8 +25,8 @@ import boto3
 import pytest
 
 from devtools.functions import LambdaContext
-from devtools.stack import scheduled_event, sent_emails
-from devtools.template import create_table_kwargs, parameter_default
+from devtools.stack import sent_emails
+from devtools.template import create_table_kwargs, parameter_default, resource
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id
 from newsroom.newsletter.subscribers import SubscriberRepository
@@ -35,6 +35,7 @@ from newsroom.stories.items import story_item
 from newsroom.stories.repository import StoryRepository
 from tests.support import iam
 from tests.support.aws import REGION, load_function
+from tests.support.digest import Digest, create_digest_queues, load_digest
 
 SUBSCRIBERS = "subscribers-feedback-test"
 CONFIGURATION_SET = "signal-noise-newsletter-test"
@@ -44,6 +45,7 @@ BASE_URL = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:signal-noise-FeedbackTopic-1A2B3C4D5E6F"
 BOUNCED = "gone@example.com"
 KEPT = "reader@example.com"
+MAX_RECEIVES = int(resource("DigestQueue")["RedrivePolicy"]["maxReceiveCount"])
 
 
 # -- SES's events as SNS delivers them ----------------------------------------------------------
@@ -195,19 +197,21 @@ def bounces_app(subscribers_table: str, key: bytes, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.fixture
-def digest_app(
+def digest(
     stories_table: str,
     subscribers_table: str,
     key: bytes,
     ses: Any,
     monkeypatch: pytest.MonkeyPatch,
-) -> ModuleType:
-    return load_function(
-        "digest",
-        "DigestFunction",
+) -> Digest:
+    """The digest's planner and sender (``tests.support.digest``)."""
+    loaded = load_digest(
+        create_digest_queues(),
         {**NEWSLETTER_ENV, "STORIES_TABLE": stories_table, "PUBLIC_API_URL": BASE_URL},
         monkeypatch,
     )
+    loaded.sender.sender.budget.sleep = lambda _: None  # moto's SES rate is 1/s: no waiting
+    return loaded
 
 
 @pytest.fixture
@@ -244,10 +248,10 @@ def deliver(bounces_app: ModuleType, *ses_events: dict[str, Any]) -> dict[str, i
     return result
 
 
-def run_digest(digest_app: ModuleType) -> list[str]:
+def run_digest(digest: Digest) -> list[str]:
     """The recipients of the digest emails one scheduled run sends."""
     before = len(sent_emails())
-    digest_app.handler(scheduled_event(), LambdaContext("DigestFunction"))
+    digest.run()
     return [mail["to"] for mail in sent_emails()[before:]]
 
 
@@ -304,7 +308,7 @@ SUPPRESSING = {
 def test_a_permanent_bounce_or_a_complaint_takes_the_address_out_of_the_digest(
     status: str,
     bounces_app: ModuleType,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     key: bytes,
@@ -319,7 +323,7 @@ def test_a_permanent_bounce_or_a_complaint_takes_the_address_out_of_the_digest(
     assert item["status"] == status
     assert "list_pk" not in item  # out of the confirmed index
     assert "expires_at" not in item  # kept for good: a TTL would forget the suppression
-    assert run_digest(digest_app) == [KEPT]
+    assert run_digest(digest) == [KEPT]
 
 
 @pytest.mark.parametrize("status", ["bounced", "complained"])
@@ -346,7 +350,7 @@ def test_a_new_signup_for_a_suppressed_address_sends_nothing(
 def test_a_transient_or_undetermined_bounce_suppresses_nothing(
     bounce_type: str,
     bounces_app: ModuleType,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     key: bytes,
@@ -358,7 +362,7 @@ def test_a_transient_or_undetermined_bounce_suppresses_nothing(
 
     assert result == {"bounced": 0, "complained": 0, "ignored": 1, "unknown": 0}
     assert stored(dynamodb, key, BOUNCED)["status"] == "confirmed"
-    assert sorted(run_digest(digest_app)) == sorted([KEPT, BOUNCED])
+    assert sorted(run_digest(digest)) == sorted([KEPT, BOUNCED])
 
 
 def test_every_recipient_of_every_record_is_suppressed(
@@ -421,17 +425,17 @@ def test_suppressions_are_counted_in_metrics_and_no_line_names_the_address(
 
 
 def test_every_send_names_the_configuration_set_and_its_role_may_use_it(
-    digest_app: ModuleType, dynamodb: Any, stories_table: str, key: bytes
+    digest: Digest, dynamodb: Any, stories_table: str, key: bytes
 ) -> None:
     confirmed(dynamodb, key, KEPT)
     new_story(dynamodb, stories_table)
     seen: list[str | None] = []
-    digest_app.newsletter.mailer._ses.meta.events.register(
+    digest.sender.sender.newsletter.mailer._ses.meta.events.register(
         "provide-client-params.ses.SendRawEmail",
         lambda params, **_: seen.append(params.get("ConfigurationSetName")),
     )
 
-    assert run_digest(digest_app) == [KEPT]
+    assert run_digest(digest) == [KEPT]
 
     assert seen == [CONFIGURATION_SET]
 
@@ -457,20 +461,25 @@ def test_a_role_without_the_configuration_set_may_not_send(
             edited.append(s)
         return edited
 
-    digest = load_function(
-        "digest",
-        "DigestFunction",
+    digest = load_digest(
+        create_digest_queues(),
         {**NEWSLETTER_ENV, "STORIES_TABLE": stories_table, "PUBLIC_API_URL": BASE_URL},
         monkeypatch,
-        edit_policy=identity_only,
+        edit_sender_policy=identity_only,
     )
+    digest.sender.sender.budget.sleep = lambda _: None
     confirmed(dynamodb, key, KEPT)
     new_story(dynamodb, stories_table)
 
     with iam.LEDGER.expect_denials() as denials:
-        result = digest.handler(scheduled_event(), LambdaContext("DigestFunction"))
+        report = digest.run()
 
-    assert (result["sent"], result["failed"]) == (0, 1)
-    assert [d.request.resource for d in denials if d.request] == [
+    assert report.counts["sent"] == 0
+    # Not SES refusing the address: the batch fails, is retried, and ends in the dead letters.
+    assert [b.failed == b.delivered for b in report.batches] == [True] * MAX_RECEIVES
+    assert {d.request.resource for d in denials if d.request} == {
         f"arn:{iam.PARTITION}:ses:{REGION}:{iam.ACCOUNT}:configuration-set/{CONFIGURATION_SET}"
-    ]
+    }
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead = sqs.receive_message(QueueUrl=digest.queues.dead_letter_url)["Messages"]
+    assert len(dead) == 1

@@ -3,10 +3,6 @@ real ingest through moto's bucket notifications, and a clean stop."""
 
 import gzip
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +14,8 @@ import pytest
 
 from devtools.gateway import routes_from_template
 from devtools.stack import Stack
-from devtools.template import ROOT, load_template
+from devtools.template import load_template
+from tests.support.dev_process import dev_process, stop_with_sigterm
 from tests.support.stack import running_stack
 
 SEED_SLUG = "russia-china-ai-partnership-putin-sberbank"
@@ -168,16 +165,8 @@ def test_static_files_cannot_escape_the_web_folder(stack: Stack) -> None:
 
 
 def test_make_dev_writes_stack_json_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "DEV_STATE_DIR": str(tmp_path), "PORT": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.dev", "--no-seed"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    env = {"DEV_STATE_DIR": str(tmp_path), "PORT": "0"}
+    with dev_process("devtools.dev", "--no-seed", env=env) as process:
         state = tmp_path / "stack.json"
         deadline = time.monotonic() + 30
         while not state.exists() and time.monotonic() < deadline:
@@ -188,10 +177,6 @@ def test_make_dev_writes_stack_json_and_stops_cleanly_on_sigterm(tmp_path: Path)
         assert info["aws_endpoint_url"].startswith("http://127.0.0.1:")
         with urllib.request.urlopen(info["api_url"] + "/stories", timeout=5) as response:
             assert response.status == 200
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
+        output = stop_with_sigterm(process)
     assert process.returncode == 0
     assert "stopped." in output

@@ -1,6 +1,7 @@
-"""The newsletter end to end against moto, one rule per test: the real subscriptions and digest
-handlers (``functions/``) with the subscribers table built from ``template.yaml``, a random
-signing key in SSM and the sender verified in SES. API Gateway REST proxy events in, what the
+"""The newsletter end to end against moto, one rule per test: the real subscriptions, mailer
+and digest handlers (``functions/``: the digest's planner and sender, ``tests.support.digest``)
+with the subscribers table built from ``template.yaml``, a random signing key in SSM and the
+sender verified in SES. API Gateway REST proxy events in, what the
 client and the mailbox get out: emails are read back from moto's SES (the raw MIME it was
 handed). Time is the newsletter's ``clock``; DynamoDB and SES calls are observed, and SES
 failures injected, with botocore event hooks on the functions' own clients.
@@ -33,6 +34,7 @@ from botocore.exceptions import ClientError
 
 from devtools.events import apigw_event
 from devtools.functions import LambdaContext
+from devtools.queues import QueueWithDeadLetters, create_queue_with_dead_letters
 from devtools.sqs_trigger import SqsTrigger
 from devtools.stack import scheduled_event, sent_emails
 from devtools.template import ROOT, create_table_kwargs, parameter_default, resource
@@ -46,6 +48,7 @@ from newsroom.stories.items import story_item
 from newsroom.stories.repository import StoryRepository
 from tests.support import iam
 from tests.support.aws import REGION, load_function
+from tests.support.digest import Digest, DigestQueues, create_digest_queues, load_digest
 from tests.support.stack import running_stack
 
 SUBSCRIBERS = "subscribers-test"
@@ -124,35 +127,18 @@ def sender(moto: None) -> str:
     return SENDER
 
 
-@dataclass(frozen=True)
-class SignupQueues:
-    url: str
-    name: str
-    dead_letter_url: str
-    dead_letter_name: str
+SignupQueues = QueueWithDeadLetters  # SignupQueue and SignupDeadLetterQueue
 
 
 @pytest.fixture
 def signup_queue(moto: None) -> SignupQueues:
-    """SignupQueue and its dead-letter queue, with the template's visibility timeout and
-    redrive policy (moto's SQS honours ``maxReceiveCount``)."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    dead_name = "signup-dead-letters-test"
-    dead_url = sqs.create_queue(QueueName=dead_name)["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    declared = resource("SignupQueue")
-    redrive = {**declared["RedrivePolicy"], "deadLetterTargetArn": dead_arn}
-    name = "signups-test"
-    url = sqs.create_queue(
-        QueueName=name,
-        Attributes={
-            "VisibilityTimeout": str(declared["VisibilityTimeout"]),
-            "RedrivePolicy": json.dumps(redrive),
-        },
-    )["QueueUrl"]
-    return SignupQueues(url, name, dead_url, dead_name)
+    """SignupQueue and its dead-letter queue, as the template declares them."""
+    return create_queue_with_dead_letters(
+        boto3.client("sqs", region_name=REGION),
+        "SignupQueue",
+        "signups-test",
+        "signup-dead-letters-test",
+    )
 
 
 @pytest.fixture
@@ -222,18 +208,25 @@ def trigger(mailer_app: ModuleType, signup_queue: SignupQueues) -> SqsTrigger:
 
 
 @pytest.fixture
-def digest_app(
+def digest_queues(moto: None) -> DigestQueues:
+    """DigestQueue and its dead-letter queue, as the template declares them."""
+    return create_digest_queues()
+
+
+@pytest.fixture
+def digest(
     stories_table: str,
     subscribers_table: str,
     signing_key: bytes,
     sender: str,
+    digest_queues: DigestQueues,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
-) -> ModuleType:
-    """The real digest function module; PUBLIC_API_URL as the template resolves it."""
-    module = load_function(
-        "digest",
-        "DigestFunction",
+) -> Digest:
+    """The real digest planner and sender (``tests.support.digest``) on the test's clock;
+    PUBLIC_API_URL as the template resolves it."""
+    loaded = load_digest(
+        digest_queues,
         {
             "SUBSCRIBERS_TABLE": subscribers_table,
             "STORIES_TABLE": stories_table,
@@ -241,8 +234,8 @@ def digest_app(
         },
         monkeypatch,
     )
-    module.newsletter.clock = clock
-    return module
+    loaded.use_clock(clock, clock.advance)
+    return loaded
 
 
 # -- calling the functions ------------------------------------------------------------------
@@ -364,12 +357,6 @@ def api(subscriptions_app: ModuleType, trigger: SqsTrigger) -> Subscriptions:
     """The subscriptions API; after each signup the queue is delivered to the mailer, as
     Lambda's event source mapping does within moments."""
     return Subscriptions(subscriptions_app, trigger.drain)
-
-
-def run_digest(digest_app: ModuleType) -> dict[str, int]:
-    """What EventBridge's schedule does: invoke the digest with a scheduled event."""
-    result: dict[str, int] = digest_app.handler(scheduled_event(), LambdaContext("DigestFunction"))
-    return result
 
 
 # -- mailbox and storage ----------------------------------------------------------------------
@@ -1181,7 +1168,7 @@ def test_subscribe_only_queues_and_the_mailer_makes_only_key_writes(
 def test_no_response_log_line_or_metric_contains_an_email_address(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     clock: Clock,
@@ -1197,23 +1184,25 @@ def test_no_response_log_line_or_metric_contains_an_email_address(
     clock.advance(HOUR)
     publish(dynamodb, stories_table, "private-story", clock.iso())
     clock.advance(HOUR)
-    assert run_digest(digest_app)["sent"] == 1
-    digest = mailbox.one()
-    unsubscribe = link(digest, "/subscriptions/unsubscribe")
+    assert digest.run().counts["sent"] == 1
+    mail = mailbox.one()
+    unsubscribe = link(mail, "/subscriptions/unsubscribe")
     api.follow(unsubscribe, method="POST")
     api.follow(unsubscribe)
     clock.advance(DAY)
     publish(dynamodb, stories_table, "another-story", clock.iso())
-    assert run_digest(digest_app)["sent"] == 0
+    assert digest.run().counts["sent"] == 0
     printed = output()
     for message in ("subscription requested", "subscription confirmed", "unsubscribed"):
         assert f'"message":"{message}"' in printed  # the log lines were captured
-    assert '"message":"digest finished"' in printed and '"digest_sent":[1.0]' in printed
+    for message in ("digest planned", "digest run finished"):
+        assert f'"message":"{message}"' in printed
+    assert '"digest_sent":[1.0]' in printed
     seen = printed + "".join(r.body + json.dumps(r.headers) for r in api.replies)
     for secret in (address, local, "zq7mangled", "zq7.private"):
         assert secret.lower() not in seen.lower()
         assert secret.lower() not in seen.lower().replace("%40", "@").replace("%2b", "+")
-    ident = address_id(digest_app.newsletter.key.value, "Zq7.Private+News@example.org")
+    ident = address_id(digest.sender.sender.newsletter.key.value, "Zq7.Private+News@example.org")
     assert f'"address":"{ident}"' in printed  # logs name the address by its keyed id
 
 
@@ -1275,10 +1264,64 @@ def unsubscribe_gone(api: Subscriptions, signing_key: bytes, clock: Clock) -> No
     )
 
 
+def nothing_new(day: str) -> dict[str, Any]:
+    """The planner's whole reply on a ``day`` with no story for anyone."""
+    return {
+        "day": day,
+        "outcome": "nothing new",
+        "stories": 0,
+        "rate": 0,
+        "messages": 0,
+        "subscribers": 0,
+    }
+
+
+@pytest.fixture
+def news_since_confirming(
+    readers: list[str], dynamodb: Any, stories_table: str, clock: Clock
+) -> None:
+    """The three ``readers`` and gone@ confirmed, a story ("news") published an hour later,
+    and another hour gone: the next digest has it for all four."""
+    clock.advance(HOUR)
+    publish(dynamodb, stories_table, "news", clock.iso())
+    clock.advance(HOUR)
+
+
+@pytest.fixture
+def news_for_readers(
+    news_since_confirming: None, api: Subscriptions, signing_key: bytes, clock: Clock
+) -> None:
+    """Where the digest's delivery rules start: ``news_since_confirming``, then gone@
+    unsubscribed: the next digest is for the three ``readers``."""
+    unsubscribe_gone(api, signing_key, clock)
+
+
+@contextlib.contextmanager
+def ses_refusing(
+    digest: Digest, code: str, message: str, refuse: Callable[[list[str]], bool]
+) -> Iterator[list[str]]:
+    """The digest sender's SES answers SendRawEmail with the error ``code`` whenever
+    ``refuse`` says so of the recipients tried so far (the one being sent to last); yields
+    that list of recipients."""
+    tried: list[str] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        raw = base64.b64decode(params["body"]["RawMessage.Data"])
+        tried.append(str(email.message_from_bytes(raw, policy=email.policy.default)["To"]))
+        if refuse(tried):
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "SendRawEmail")
+
+    digest.ses.meta.events.register("before-call.ses.SendRawEmail", hook)
+    try:
+        yield tried
+    finally:
+        digest.ses.meta.events.unregister("before-call.ses.SendRawEmail", hook)
+
+
 def test_the_digest_sends_each_confirmed_subscriber_the_stories_since_their_previous_digest(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     readers: list[str],
     dynamodb: Any,
     stories_table: str,
@@ -1296,29 +1339,33 @@ def test_the_digest_sends_each_confirmed_subscriber_the_stories_since_their_prev
     publish(dynamodb, stories_table, "noon", clock.iso())
     clock.advance(HOUR)
 
-    result = run_digest(digest_app)
-    assert result == {"stories": 3, "sent": 4, "skipped": 0, "failed": 0}
+    report = digest.run()
+    assert (report.plan["outcome"], report.plan["stories"]) == ("planned", 3)
+    assert report.plan["subscribers"] == 4  # not pending@, not gone@
+    assert report.counts == {"sent": 4, "failed": 0, "suppressed": 0, "skipped": 0}
     mails = {mail["to"]: mail for mail in mailbox.new()}
-    assert set(mails) == {*readers, "late@example.com"}  # not pending@, not gone@
+    assert set(mails) == {*readers, "late@example.com"}
     for address in readers:
         assert titles(mails[address]) == ["Title of noon", "Title of morning"]  # newest first
     assert titles(mails["late@example.com"]) == ["Title of noon"]
 
     clock.advance(DAY)  # the next day: only what is new since
-    publish(dynamodb, stories_table, "tomorrow", clock.iso(-HOUR))
-    result = run_digest(digest_app)
-    assert result == {"stories": 4, "sent": 4, "skipped": 0, "failed": 0}
+    tomorrow = clock.iso(-HOUR)
+    publish(dynamodb, stories_table, "tomorrow", tomorrow)
+    report = digest.run()
+    assert report.plan["stories"] == 4
+    assert report.counts == {"sent": 4, "failed": 0, "suppressed": 0, "skipped": 0}
     assert {tuple(titles(m)) for m in mailbox.new()} == {("Title of tomorrow",)}
     for address in readers:
         item = subscriber(dynamodb, signing_key, address)
         assert item["last_digest_on"] == clock.day
-        assert item["digest_through"] == clock.iso(-HOUR)
+        assert item["digest_through"] == tomorrow
 
 
 def test_the_digest_email_has_text_and_html_parts_with_the_stories_and_the_unsubscribe_headers(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     clock: Clock,
@@ -1336,7 +1383,7 @@ def test_the_digest_email_has_text_and_html_parts_with_the_stories_and_the_unsub
     clock.advance(HOUR)
     second = publish(dynamodb, stories_table, "chips-rally", clock.iso(), title="Chips rally")
     clock.advance(HOUR)
-    assert run_digest(digest_app)["sent"] == 1
+    assert digest.run().counts["sent"] == 1
     mail = mailbox.one()
     assert mail["to"] == "reader@example.com"
     assert mail["from"] == SENDER
@@ -1365,7 +1412,7 @@ def test_the_digest_email_has_text_and_html_parts_with_the_stories_and_the_unsub
 def test_the_digest_unsubscribe_link_works(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     signing_key: bytes,
@@ -1377,7 +1424,7 @@ def test_the_digest_unsubscribe_link_works(
     clock.advance(HOUR)
     publish(dynamodb, stories_table, "first", clock.iso())
     clock.advance(HOUR)
-    run_digest(digest_app)
+    digest.run()
     mail = next(m for m in mailbox.new() if m["to"] == "reader@example.com")
     if method == "POST":  # what a mail client does with the headers
         url = mail["headers"]["List-Unsubscribe"].strip("<>")
@@ -1390,64 +1437,68 @@ def test_the_digest_unsubscribe_link_works(
     assert subscriber(dynamodb, signing_key, "reader@example.com")["status"] == "unsubscribed"
     clock.advance(DAY)
     publish(dynamodb, stories_table, "second", clock.iso())
-    assert run_digest(digest_app)["sent"] == 1
+    assert digest.run().counts["sent"] == 1
     assert [m["to"] for m in mailbox.new()] == ["stays@example.com"]
 
 
 def test_no_new_stories_no_email(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     readers: list[str],
     dynamodb: Any,
     stories_table: str,
     clock: Clock,
 ) -> None:
     clock.advance(HOUR)
-    assert run_digest(digest_app) == {"stories": 0, "sent": 0, "skipped": 0, "failed": 0}
+    report = digest.run()
+    assert report.plan == nothing_new(clock.day)
+    assert report.batches == []  # nothing queued
+    assert report.run is not None and report.run.status == "finished"
+    assert (report.run.messages_planned, report.counts["sent"]) == (0, 0)
     publish(dynamodb, stories_table, "old-news", clock.iso(-2 * HOUR))  # before they confirmed
     publish(dynamodb, stories_table, "ancient", clock.iso(-8 * DAY))  # older than a week
-    assert run_digest(digest_app) == {
-        "stories": 1,
+    clock.advance(DAY)
+    report = digest.run()
+    assert (report.plan["stories"], report.plan["subscribers"]) == (1, len(readers) + 1)
+    assert report.counts == {  # + gone@, still confirmed
         "sent": 0,
-        "skipped": len(readers) + 1,  # + gone@, still confirmed
         "failed": 0,
+        "suppressed": 0,
+        "skipped": len(readers) + 1,
     }
     assert mailbox.new() == []
 
 
 def test_the_digest_is_sent_at_most_once_a_day(
-    api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
-    readers: list[str],
+    digest: Digest,
+    news_for_readers: None,
     dynamodb: Any,
     stories_table: str,
-    signing_key: bytes,
     clock: Clock,
 ) -> None:
-    unsubscribe_gone(api, signing_key, clock)
-    clock.advance(HOUR)
-    publish(dynamodb, stories_table, "first", clock.iso())
-    clock.advance(HOUR)
-    assert run_digest(digest_app)["sent"] == 3
+    assert digest.run().counts["sent"] == 3
     assert len(mailbox.new()) == 3
-    assert run_digest(digest_app) == {"stories": 1, "sent": 0, "skipped": 3, "failed": 0}
+    again = digest.run()  # EventBridge delivered the schedule twice
+    assert again.plan["outcome"] == "already planned"
+    assert (again.plan["messages"], again.batches) == (0, [])  # nothing enqueued
     clock.advance(HOUR)
     publish(dynamodb, stories_table, "same-day", clock.iso())  # a new story, the same day
     clock.advance(8 * HOUR)
-    assert run_digest(digest_app) == {"stories": 2, "sent": 0, "skipped": 3, "failed": 0}
+    assert digest.run().plan["outcome"] == "already planned"
     assert mailbox.new() == []
     clock.advance(10 * HOUR)  # the next day
-    assert run_digest(digest_app)["sent"] == 3
+    assert digest.run().counts["sent"] == 3
     assert {tuple(titles(m)) for m in mailbox.new()} == {("Title of same-day",)}
 
 
-def test_two_digest_runs_at_once_send_each_subscriber_one_digest(
-    api: Subscriptions,
+def test_two_planners_at_once_plan_the_day_once(
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
+    digest_queues: DigestQueues,
     readers: list[str],
+    news_for_readers: None,
     dynamodb: Any,
     stories_table: str,
     subscribers_table: str,
@@ -1458,105 +1509,146 @@ def test_two_digest_runs_at_once_send_each_subscriber_one_digest(
 ) -> None:
     # EventBridge delivers a scheduled event at least once ("Amazon EventBridge Scheduler
     # User Guide": at-least-once delivery), and the template reserves no concurrency by
-    # default (DigestReservedConcurrency=0 deploys on a new account), so two containers can
-    # run the digest at the same time. Each claims a subscriber with a conditional write
-    # before sending: together they send each subscriber exactly one digest.
-    unsubscribe_gone(api, signing_key, clock)
-    clock.advance(HOUR)
-    publish(dynamodb, stories_table, "news", clock.iso())
-    clock.advance(HOUR)
+    # default (DigestReservedConcurrency=0 deploys on a new account), so two planners can run
+    # at the same time. The run item is created with a conditional write: one plans the day,
+    # the other enqueues nothing, and each subscriber gets exactly one digest.
     second = load_function(
         "digest",
         "DigestFunction",
         {
             "SUBSCRIBERS_TABLE": subscribers_table,
             "STORIES_TABLE": stories_table,
-            "PUBLIC_API_URL": BASE_URL,
+            "DIGEST_QUEUE_URL": digest_queues.url,
         },
         monkeypatch,
+        resources={"DigestQueue": digest_queues.name},
     )
-    second.newsletter.clock = clock
-    both_sending = threading.Barrier(2, timeout=2)
+    second.planner.clock = clock
+    both_planning = threading.Barrier(2, timeout=2)
 
-    def overlap(**_: Any) -> None:  # each run's first send waits until the other is sending
-        if not both_sending.broken:
+    def overlap(params: dict[str, Any], **_: Any) -> None:  # both put the run item at once
+        if params.get("Item", {}).get("status", {}).get("S") == "planning":
             with contextlib.suppress(threading.BrokenBarrierError):
-                both_sending.wait()
+                both_planning.wait()
 
-    for app in (digest_app, second):
-        app.newsletter.mailer._ses.meta.events.register("before-call.ses.SendRawEmail", overlap)
+    planners = (digest.planner, second)
+    for app in planners:
+        app.planner.runs._client.meta.events.register(
+            "provide-client-params.dynamodb.PutItem", overlap
+        )
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(run_digest, [digest_app, second]))
-
-    assert sum(r["sent"] for r in results) == 3
-    assert all(r["failed"] == 0 for r in results)
+        plans = list(
+            pool.map(
+                lambda app: app.handler(scheduled_event(), LambdaContext("DigestFunction")),
+                planners,
+            )
+        )
+    winner, loser = sorted(plans, key=lambda p: p["outcome"] != "planned")
+    assert winner["outcome"] == "planned"
+    # Still planning when the loser looked, or done already: either way it enqueues nothing.
+    assert loser["outcome"] in {"being planned", "already planned"}
+    assert (winner["subscribers"], loser["subscribers"]) == (3, 0)
+    digest.trigger.drain()
     assert sorted(m["to"] for m in mailbox.new()) == sorted(readers)
     for address in readers:
         assert subscriber(dynamodb, signing_key, address)["last_digest_on"] == clock.day
 
 
-def test_a_failed_send_does_not_stop_the_others_and_is_retried_by_the_next_run(
-    api: Subscriptions,
+def test_a_batch_delivered_twice_mails_no_one_twice(
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
+    digest_queues: DigestQueues,
     readers: list[str],
+    news_for_readers: None,
+    clock: Clock,
+) -> None:
+    """SQS delivers at least once, and a planner that takes over a run may queue a page
+    again: the daily claim (a conditional write of last_digest_on) refuses the second email."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    digest.plan()
+    (message,) = sqs.receive_message(QueueUrl=digest_queues.url, VisibilityTimeout=0)["Messages"]
+    sqs.send_message(QueueUrl=digest_queues.url, MessageBody=message["Body"])  # a duplicate
+    batches = digest.trigger.drain()
+    assert len(batches) == 2 and not any(b.failed for b in batches)
+    assert sorted(m["to"] for m in mailbox.new()) == sorted(readers)
+    run = digest.run_of(clock.day)
+    assert (run.sent, run.skipped) == (3, 3)
+
+
+def test_ses_refusing_one_address_fails_it_alone_and_the_next_digest_retries_it(
+    mailbox: Mailbox,
+    digest: Digest,
+    readers: list[str],
+    news_for_readers: None,
     dynamodb: Any,
     stories_table: str,
     signing_key: bytes,
     clock: Clock,
     output: Callable[[], str],
 ) -> None:
-    unsubscribe_gone(api, signing_key, clock)
     unlucky = "grace@example.com"
     before = subscriber(dynamodb, signing_key, unlucky)
-    clock.advance(HOUR)
-    publish(dynamodb, stories_table, "news", clock.iso())
-    clock.advance(HOUR)
-    attempts: list[str] = []
-
-    def refuse_one(params: dict[str, Any], **_: Any) -> None:
-        raw = base64.b64decode(params["body"]["RawMessage.Data"])
-        to = str(email.message_from_bytes(raw, policy=email.policy.default)["To"])
-        attempts.append(to)
-        if to == unlucky:
-            raise ClientError(
-                {"Error": {"Code": "MessageRejected", "Message": "Address blacklisted."}},
-                "SendRawEmail",
-            )
-
-    ses = digest_app.newsletter.mailer._ses
-    ses.meta.events.register("before-call.ses.SendRawEmail", refuse_one)
-    try:
+    refused = ("MessageRejected", "Address blacklisted.")
+    with ses_refusing(digest, *refused, lambda tried: tried[-1] == unlucky) as attempts:
         output()
-        result = run_digest(digest_app)
+        report = digest.run()
         logged = output()
-    finally:
-        ses.meta.events.unregister("before-call.ses.SendRawEmail", refuse_one)
-    assert result == {"stories": 1, "sent": 2, "skipped": 0, "failed": 1}
+    assert report.counts == {"sent": 2, "failed": 1, "suppressed": 0, "skipped": 0}
+    assert [b.failed for b in report.batches] == [[]]  # permanent: the batch is not retried
     assert sorted(attempts) == sorted(readers)  # the ones after the failure were still sent
     assert sorted(m["to"] for m in mailbox.new()) == ["ada@example.com", "linus@example.com"]
     failed = subscriber(dynamodb, signing_key, unlucky)
-    assert "last_digest_on" not in failed  # released: the next run retries it
+    assert "last_digest_on" not in failed  # released: the next digest tries again
     assert failed["digest_through"] == before["digest_through"]
     for address in ("ada@example.com", "linus@example.com"):
         assert subscriber(dynamodb, signing_key, address)["last_digest_on"] == clock.day
     warning = next(json.loads(line) for line in logged.splitlines() if "digest send failed" in line)
     assert warning["level"] == "WARNING"
     assert warning["subscriber"] == address_id(signing_key, unlucky)
-    assert warning["error"] == "ClientError"
+    assert (warning["error"], warning["permanent"]) == ("MessageRejected", True)
     assert "grace" not in logged
 
-    clock.advance(HOUR)  # the next run, the same day: exactly the one that failed
-    assert run_digest(digest_app) == {"stories": 1, "sent": 1, "skipped": 2, "failed": 0}
-    retried = mailbox.one()
-    assert retried["to"] == unlucky and titles(retried) == ["Title of news"]
-    assert run_digest(digest_app)["sent"] == 0
+    clock.advance(DAY)  # the next day: the one that failed gets both days' stories
+    publish(dynamodb, stories_table, "more-news", clock.iso(-HOUR))
+    assert digest.run().counts["sent"] == 3
+    mails = {m["to"]: m for m in mailbox.new()}
+    assert titles(mails[unlucky]) == ["Title of more-news", "Title of news"]
+    assert titles(mails["ada@example.com"]) == ["Title of more-news"]
+
+
+def test_a_transient_failure_fails_the_batch_alone_and_its_retry_mails_only_the_rest(
+    mailbox: Mailbox,
+    digest: Digest,
+    readers: list[str],
+    news_for_readers: None,
+    output: Callable[[], str],
+) -> None:
+    throttled = ("Throttling", "Maximum sending rate exceeded.")  # SES's sending rate
+    with ses_refusing(digest, *throttled, lambda tried: len(tried) == 2) as sends:  # once
+        output()
+        report = digest.run()
+        logged = output()
+    first, retry = report.batches
+    assert first.failed == first.delivered  # reported for redelivery...
+    assert retry.failed == []  # ...and done the second time
+    assert len(sends) == 4  # 1 sent, 1 throttled; then the throttled one and the last one
+    assert sends[2] == sends[1] and sends[0] not in sends[2:]
+    assert sorted(m["to"] for m in mailbox.new()) == sorted(readers)  # one each
+    assert report.counts == {"sent": 3, "failed": 0, "suppressed": 0, "skipped": 1}
+    assert report.run is not None and report.run.status == "finished"
+    line = next(json.loads(x) for x in logged.splitlines() if "digest batch failed" in x)
+    assert (line["error"], line["attempt"], line["sent"], line["retry_in"]) == (
+        "Throttling",
+        1,
+        1,
+        30,
+    )
 
 
 def test_the_digest_escapes_markup_in_story_titles(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     clock: Clock,
@@ -1567,7 +1659,7 @@ def test_the_digest_escapes_markup_in_story_titles(
     summary = "Markets <i>rallied</i> <img src=x onerror=alert(2)> today."
     publish(dynamodb, stories_table, "markup", clock.iso(), title=title, summary=summary)
     clock.advance(HOUR)
-    run_digest(digest_app)
+    digest.run()
     mail = mailbox.one()
     assert (
         "Chips &lt;b&gt;surge&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt; "
@@ -1582,25 +1674,38 @@ def test_the_digest_escapes_markup_in_story_titles(
     assert title in mail["text"] and summary in mail["text"]
 
 
-def test_the_digest_reads_one_feed_page_and_the_confirmed_index(
-    digest_app: ModuleType,
-    readers: list[str],
-    dynamodb: Any,
-    stories_table: str,
-    clock: Clock,
+def test_the_planner_reads_one_feed_page_and_the_confirmed_index_keys_only(
+    digest: Digest,
+    news_since_confirming: None,
 ) -> None:
-    clock.advance(HOUR)
-    publish(dynamodb, stories_table, "counted", clock.iso())
-    clock.advance(HOUR)
-    calls = count_calls(digest_app.stories._client, "dynamodb")
-    assert run_digest(digest_app)["sent"] == 4
-    assert sorted(calls) == ["Query", "Query", *["UpdateItem"] * 4]
+    planner = digest.planner.planner
+    calls = count_calls(planner.runs._client, "dynamodb")
+    queued = count_calls(planner.queue._sqs, "sqs")
+    quota = count_calls(planner.ses, "ses")
+    assert digest.plan()["subscribers"] == 4
+    # The feed; the run and its stories; one page of ids; its cursor; the end of planning.
+    assert calls == ["Query", "PutItem", "PutItem", "Query", "UpdateItem", "UpdateItem"]
+    assert queued == ["SendMessageBatch"]
+    assert quota == ["GetSendQuota"]
+
+
+def test_a_sender_reads_each_batch_at_once_and_the_runs_stories_once(
+    digest: Digest,
+    news_since_confirming: None,
+) -> None:
+    digest.use_batch_size(2)  # 4 subscribers: 2 batches
+    calls = count_calls(digest.sender.sender.runs._client, "dynamodb")
+    report = digest.run()
+    assert report.counts["sent"] == 4 and len(report.batches) == 2
+    assert calls.count("BatchGetItem") == 2  # one per batch
+    assert calls.count("GetItem") == 1  # the run's stories, once per container
+    assert not {"Query", "Scan", "PutItem"} & set(calls)
 
 
 def test_mail_goes_out_under_the_senders_domain_when_only_the_domain_is_verified(
     api: Subscriptions,
     mailbox: Mailbox,
-    digest_app: ModuleType,
+    digest: Digest,
     dynamodb: Any,
     stories_table: str,
     sender: str,
@@ -1618,7 +1723,7 @@ def test_mail_goes_out_under_the_senders_domain_when_only_the_domain_is_verified
     publish(dynamodb, stories_table, "under-the-domain", clock.iso())
     clock.advance(HOUR)
 
-    assert run_digest(digest_app)["sent"] == 1
+    assert digest.run().counts["sent"] == 1
     assert mailbox.one()["to"] == "ada@example.com"
 
 
@@ -1626,7 +1731,7 @@ def test_mail_goes_out_under_the_senders_domain_when_only_the_domain_is_verified
 
 
 def test_the_newsletter_events_get_their_expected_answers(
-    api: Subscriptions, mailbox: Mailbox, digest_app: ModuleType
+    api: Subscriptions, mailbox: Mailbox, digest: Digest, clock: Clock
 ) -> None:
     def event(name: str) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads((ROOT / "events" / name).read_text())
@@ -1637,8 +1742,8 @@ def test_the_newsletter_events_get_their_expected_answers(
     assert mailbox.one()["to"] == "reader@example.com"
     assert_problem(api.send(event("api-subscribe-invalid.json")), errors_at=[["body", "email"]])
     assert_problem(api.send(event("api-confirm-invalid.json")), type_=INVALID_LINK)
-    result = digest_app.handler(event("schedule-digest.json"), LambdaContext("DigestFunction"))
-    assert result == {"stories": 0, "sent": 0, "skipped": 0, "failed": 0}
+    result = digest.planner.handler(event("schedule-digest.json"), LambdaContext("DigestFunction"))
+    assert result == nothing_new(clock.day)
 
 
 # -- the local stack ------------------------------------------------------------------------------
@@ -1709,7 +1814,15 @@ def test_the_newsletter_through_the_local_stack(local_stack: Any) -> None:
 
     status, _, body = _http(api_url + "/_local/digest", method="POST")
     assert status == 200
-    assert json.loads(body) == {"stories": 1, "sent": 1, "skipped": 0, "failed": 0}
+    reply = json.loads(body)  # the planner's reply, and the run once the senders finished it
+    assert reply["outcome"] == "planned" and reply["status"] == "finished", reply
+    assert (reply["stories"], reply["subscribers"], reply["messages"]) == (1, 1, 1)
+    assert {o: reply[o] for o in ("sent", "failed", "suppressed", "skipped")} == {
+        "sent": 1,
+        "failed": 0,
+        "suppressed": 0,
+        "skipped": 0,
+    }
     digest = emails()[-1]
     assert digest["to"] == "Stack.Reader@example.org"
     assert "The stack &lt;digest&gt; story" in digest["html"]
@@ -1728,5 +1841,5 @@ def test_the_newsletter_through_the_local_stack(local_stack: Any) -> None:
     assert status == 200, body
     assert b"You&#x27;re unsubscribed" in body
     status, _, body = _http(api_url + "/_local/digest", method="POST")
-    assert json.loads(body)["sent"] == 0
+    assert json.loads(body)["outcome"] == "already planned"  # the same day: nothing queued
     assert len(emails()) == 2

@@ -202,6 +202,43 @@ def test_two_stacks_of_the_same_name_get_different_buckets(translated: dict[str,
     assert first != again
 
 
+# CloudFront names policies and functions per account (CloudFront API reference,
+# CreateCachePolicy, CreateOriginRequestPolicy, CreateFunction: "already exists" errors), with
+# at most 128 characters for a policy and 64 of [a-zA-Z0-9-_] for a function.
+CLOUDFRONT_NAMES = {
+    "ApiCachePolicy": ("CachePolicyConfig", 128),
+    "SubscriptionsOriginRequestPolicy": ("OriginRequestPolicyConfig", 128),
+    "ViewerIpFunction": (None, 64),
+}
+
+
+def cloudfront_names(translated: dict[str, Any], resolver: Resolver) -> dict[str, str]:
+    names = {}
+    for logical_id, (config, _) in CLOUDFRONT_NAMES.items():
+        properties = translated["Resources"][logical_id]["Properties"]
+        names[logical_id] = resolver.resolve((properties[config] if config else properties)["Name"])
+    return names
+
+
+def test_two_stacks_of_the_same_name_get_different_cloudfront_names(
+    translated: dict[str, Any],
+) -> None:
+    first = cloudfront_names(translated, Resolver(translated, stack("signal-noise")))
+    again = cloudfront_names(translated, Resolver(translated, stack("signal-noise")))
+    assert all(first[k] != again[k] for k in CLOUDFRONT_NAMES), (first, again)
+
+
+def test_cloudfront_names_are_valid_whatever_the_stack_is_called(
+    translated: dict[str, Any],
+) -> None:
+    name = "S" + "-signal-noise" * 9 + "-x" * 5  # 128 characters
+    for logical_id, value in cloudfront_names(
+        translated, Resolver(translated, stack(name))
+    ).items():
+        longest = CLOUDFRONT_NAMES[logical_id][1]
+        assert re.fullmatch(rf"[A-Za-z0-9_-]{{1,{longest}}}", value), (logical_id, value)
+
+
 def test_the_bucket_name_output_is_the_bucket(translated: dict[str, Any]) -> None:
     assert translated["Outputs"]["ContentBucketName"]["Value"] == {"Ref": "ContentBucket"}
 

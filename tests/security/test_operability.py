@@ -22,19 +22,20 @@ from devtools.template import function_environment
 from devtools.translate import Resolver
 from newsroom.ingest.ingestor import Ingestor
 from newsroom.ingest.settings import IngestSettings
+from newsroom.newsletter.digest_runs import METRICS as DIGEST_METRICS
 from newsroom.newsletter.feedback import FeedbackResult
-from newsroom.newsletter.service import DigestResult
 from newsroom.stories.repository import StoryRepository, WriteOutcome
 from tests.support.story_files import SAMPLES
 from tests.support.translated import as_list, depends_on, props, resources_of_type
 
 LOG_GROUP = "AWS::Logs::LogGroup"
 ALARM = "AWS::CloudWatch::Alarm"
-# The functions' EMF metrics (Powertools Metrics): functions/digest/app.py adds
-# "digest_<field>" for each field of DigestResult; the ingest (newsroom/ingest/ingestor.py)
-# "stories_<outcome>" for each write outcome and rejection, and "files_failed".
+# The functions' EMF metrics (Powertools Metrics): the digest's planner and senders
+# (newsroom/newsletter/digest_runs.py METRICS: "digest_<outcome>", "digest_run_seconds",
+# "digest_run_finished"); the ingest (newsroom/ingest/ingestor.py) "stories_<outcome>" for
+# each write outcome and rejection, and "files_failed".
 EMF_METRICS = (
-    {f"digest_{f.name}" for f in fields(DigestResult)}
+    set(DIGEST_METRICS)
     | {f"stories_{outcome.value}" for outcome in WriteOutcome}
     | {"stories_rejected", "files_failed"}
     # functions/bounces/app.py: "subscribers_<field>" for each field of FeedbackResult.

@@ -58,7 +58,7 @@ def test_a_role_no_scenario_used_has_every_grant_reported() -> None:
         for text in unused
     ), unused
     assert any(text.startswith("ApiFunction: ReadFeedIndex") for text in unused)
-    assert any(text.startswith("DigestFunction: SendDigests") for text in unused)
+    assert any(text.startswith("DigestSenderFunction: SendDigests") for text in unused)
 
 
 def test_a_used_grant_is_not_reported() -> None:

@@ -57,8 +57,10 @@ MANAGED_POLICIES = {
     "service-role/AmazonAPIGatewayPushToCloudWatchLogs": API_GATEWAY_LOG_ACTIONS,
 }
 MANAGED_POLICY_ARN = re.compile(r"arn:aws[\w-]*:iam::aws:policy/(.+)")
-# Actions without resource-level permissions: IAM only accepts Resource "*" for them.
-UNSCOPABLE_ACTIONS = XRAY_ACTIONS
+# Actions without resource-level permissions: IAM only accepts Resource "*" for them. SES's
+# GetSendQuota (the digest planner reads the account's sending rate) has no resource types
+# (Service Authorization Reference, "Actions, resources, and condition keys for Amazon SES").
+UNSCOPABLE_ACTIONS = XRAY_ACTIONS | {"ses:GetSendQuota"}
 # Accepted on "*" although CloudWatch Logs accepts log-group ARNs: they come from
 # AWSLambdaBasicExecutionRole, which SAM attaches to every role it generates (scoping them
 # means writing the functions' roles by hand), and from API Gateway's account-wide logging
@@ -195,13 +197,19 @@ def fires_on_the_first_one(alarm: dict[str, Any]) -> bool:
 # -- IAM: the functions' roles ----------------------------------------------------------
 
 
-def test_api_function_role_only_reads_the_table_and_its_indexes(
+def test_api_function_role_only_reads_the_table_its_indexes_and_the_public_base_url(
     translated: dict[str, Any], resolver: Resolver
 ) -> None:
     role = role_of(translated, "ApiFunction")
     grants = inline_grants(translated, resolver, role)
     table, indexes = table_arns(translated, resolver)
     assert indexes, "the table declares no index"
+    # Besides the table: the stack's public base URL (a String parameter, not a secret).
+    parameter = resolver.resolve(translated["Resources"]["PublicBaseUrl"]["Properties"]["Name"])
+    public_base_url = f"arn:aws:ssm:us-east-1:123456789012:parameter{parameter}"
+    assert translated["Resources"]["PublicBaseUrl"]["Properties"]["Type"] == "String"
+    assert ("ssm:GetParameter", public_base_url) in grants, grants
+    grants = grants - {("ssm:GetParameter", public_base_url)}
     for action, resource in grants:
         assert action in TABLE_READS, f"{role} may {action} (only table reads are allowed)"
         assert resource in {table} | indexes, f"{role} may {action} on {resource}"

@@ -139,7 +139,16 @@ def test_the_rate_rule_blocks_one_client_ip_past_the_limit_with_a_429(
     rule = rate_rule(translated, resolver)
     statement = rule["Statement"]["RateBasedStatement"]
     assert statement["Limit"] == "25"
-    assert statement["AggregateKeyType"] == "IP"
+    # Behind the CDN (the default) the source IP is CloudFront's: the key is the viewer's
+    # address, from the header that ViewerIpFunction overwrites (tests/security/test_cdn.py).
+    assert statement["AggregateKeyType"] == "FORWARDED_IP"
+    assert statement["ForwardedIPConfig"] == {
+        "HeaderName": "X-Viewer-Ip",
+        "FallbackBehavior": "MATCH",
+    }
+    direct = rate_rule(translated, Resolver(translated, {"EnableCdn": "false"}))
+    assert direct["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert "ForwardedIPConfig" not in direct["Statement"]["RateBasedStatement"]
     assert statement["EvaluationWindowSec"] in EVALUATION_WINDOWS
     response = rule["Action"]["Block"]["CustomResponse"]
     assert response["ResponseCode"] == 429
@@ -194,12 +203,14 @@ def test_the_aws_managed_rule_groups_guard_the_api(
     for name, rule in managed.items():
         assert rule["Statement"]["ManagedRuleGroupStatement"]["VendorName"] == "AWS"
         assert rule["OverrideAction"] == {"None": {}}, name  # the group's own actions apply
-    # The signup limit is evaluated first, before a managed group can allow or count.
-    assert (
-        min(rules, key=lambda r: int(r["Priority"]))["Name"]
-        == rate_rule(translated, resolver)["Name"]
-    )
+    # Requests around the CDN are refused first; then the signup limit is evaluated, before
+    # a managed group can allow or count.
+    order = [r["Name"] for r in sorted(rules, key=lambda r: int(r["Priority"]))]
+    assert order[:2] == ["cdn-origin-only", rate_rule(translated, resolver)["Name"]]
     assert len({int(r["Priority"]) for r in rules}) == len(rules)
+    direct = web_acl(translated, Resolver(translated, {"EnableCdn": "false"}))["Rules"]
+    first = min(direct, key=lambda r: int(r["Priority"]))["Name"]
+    assert first == rate_rule(translated, resolver)["Name"]
 
 
 def test_every_rule_and_the_web_acl_publish_metrics_and_samples(

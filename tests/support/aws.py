@@ -73,6 +73,17 @@ def load_function(
     return module
 
 
+def lazy_client(module: ModuleType, service: str) -> Any:
+    """The shared client (``newsroom.core.aws.client``) that ``module`` makes only when it
+    first needs it (after loading, so ``load_function`` did not see it), checked against the
+    function's role like the clients it made while loading."""
+    client = aws.client(service)
+    checker = iam.loaded(module).checker
+    if checker is not None:
+        checker.attach(client)
+    return client
+
+
 @dataclass(frozen=True)
 class AsyncInvocation:
     """How Lambda's asynchronous invocation of one event ended."""

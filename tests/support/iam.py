@@ -483,6 +483,13 @@ def _ses_send(call: Call) -> list[Request]:
     return requests
 
 
+@_operation("ses", "GetSendQuota")
+def _ses_account(call: Call) -> list[Request]:
+    """The account's sending quota: no resource types (Service Authorization Reference for
+    SES: GetSendQuota), so it is authorized on ``*`` only."""
+    return [Request(f"ses:{call.operation}", "*")]
+
+
 def _parameter_arn(call: Call, name: str) -> str:
     """``parameter/<name>``; a hierarchical name keeps its slashes (``parameter/a/b``)."""
     if name.startswith("arn:"):

@@ -65,11 +65,14 @@ def function_for(event: Path) -> str:
     function subscribed to the topic, SQS records to the function of the queue's mapping."""
     body = json.loads(event.read_text())
     if body.get("Records") and body["Records"][0].get("eventSource") == "aws:sqs":
-        # SQS records go to the function of the event source mapping on their queue.
+        # SQS records go to the function of the event source mapping on their queue, named
+        # by CloudFormation as <stack>-<LogicalId>-<suffix>.
+        queue = body["Records"][0]["eventSourceARN"].rsplit(":", 1)[-1]
         (mapping,) = [
             res["Properties"]
             for res in load_template()["Resources"].values()
             if res["Type"] == "AWS::Lambda::EventSourceMapping"
+            and f"-{res['Properties']['EventSourceArn']['Fn::GetAtt'][0]}-" in queue
         ]
         return str(mapping["FunctionName"]["Ref"])
     if body.get("Records") and body["Records"][0].get("EventSource") == "aws:sns":

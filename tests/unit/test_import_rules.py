@@ -60,6 +60,7 @@ def pydantic_modules_after_loading(name: str, logical_id: str) -> list[str]:
         ("api", "ApiFunction"),
         ("subscriptions", "SubscriptionsFunction"),
         ("digest", "DigestFunction"),
+        ("digest_sender", "DigestSenderFunction"),
     ],
 )
 def test_read_path_functions_do_not_import_pydantic(name: str, logical_id: str) -> None:

@@ -55,7 +55,11 @@ def test_deploy_builds_then_deploys_the_environment_and_names_its_url(
             TemplateBody=json.dumps(
                 {
                     "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-                    "Outputs": {"ApiUrl": {"Value": "https://abc.execute-api.example/v1"}},
+                    "Outputs": {
+                        "ApiUrl": {"Value": "https://abc.execute-api.example/v1"},
+                        # What clients call: the CDN (the execute-api URL refuses them).
+                        "PublicUrl": {"Value": "https://d1.cloudfront.net"},
+                    },
                 }
             ),
         )
@@ -81,7 +85,7 @@ def test_deploy_builds_then_deploys_the_environment_and_names_its_url(
     assert env["SAM_CLI_TELEMETRY"] == "0"
     assert (Path(env["PATH"].split(os.pathsep)[0]) / "python3.13").exists()
     out = capsys.readouterr().out
-    assert "make smoke URL=https://abc.execute-api.example/v1 ENV=dev" in out
+    assert "make smoke URL=https://d1.cloudfront.net ENV=dev" in out
 
 
 def test_guided_asks_every_question_with_the_environments_values(sam: Path) -> None:

@@ -68,7 +68,7 @@ def test_read_routes_and_subscription_routes_are_served_by_separate_functions() 
 # -- security, runtime and shape --------------------------------------------------------
 
 
-def test_api_function_can_only_read_the_table() -> None:
+def test_api_function_can_only_read_the_table_and_the_public_base_url() -> None:
     statements = policy_statements("ApiFunction")
     granted = set()
     for statement in statements:
@@ -79,10 +79,18 @@ def test_api_function_can_only_read_the_table() -> None:
             for resource_ in as_list(statement["Resource"]):
                 assert resource_ != "*"
                 granted.add((action, json.dumps(resource_, sort_keys=True)))
+    public_base_url = (
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+        ":parameter/${AWS::StackName}/public-base-url"
+    )
     assert granted == {
         ("dynamodb:GetItem", json.dumps({"Fn::GetAtt": ["StoriesTable", "Arn"]})),
         ("dynamodb:Query", json.dumps({"Fn::Sub": "${StoriesTable.Arn}/index/feed"})),
+        ("ssm:GetParameter", json.dumps({"Fn::Sub": public_base_url})),
     }
+    # That parameter is the stack's own (PublicBaseUrl), not secret.
+    assert resource("PublicBaseUrl")["Name"] == {"Fn::Sub": "/${AWS::StackName}/public-base-url"}
+    assert resource("PublicBaseUrl")["Type"] == "String"
     # The index the policy names is the one the table declares.
     indexes = [i["IndexName"] for i in resource("StoriesTable")["GlobalSecondaryIndexes"]]
     assert indexes == ["feed"]

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsroom.core.errors import is_transient
+from newsroom.http.caching import NO_STORE, Freshness
 from newsroom.http.problems import (
     PROBLEM_CONTENT_TYPE,
     ApiProblem,
@@ -38,16 +39,17 @@ def representation(
     event: APIGatewayProxyEvent,
     body: str,
     content_type: str,
-    max_age: int,
+    freshness: Freshness,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    """A cacheable 200 with ETag and Cache-Control, or a 304 when If-None-Match matches."""
+    """A cacheable 200 with ETag and Cache-Control, or a 304 when If-None-Match matches (the
+    304 repeats Cache-Control, so a revalidated copy gets a new lifetime: RFC 9111 4.3.4)."""
     etag = etag_of(body)
     # The CORS headers depend on the request's Origin (absent without one, echoed when
     # origins are listed), so caches must keep one copy per Origin.
     all_headers = {
         "ETag": etag,
-        "Cache-Control": f"public, max-age={max_age}",
+        "Cache-Control": freshness.cache_control,
         "Vary": "Origin",
         **(headers or {}),
     }
@@ -62,13 +64,15 @@ def problem_response(problem: ApiProblem, request_id: str | None) -> Response[st
         status_code=problem.status,
         content_type=PROBLEM_CONTENT_TYPE,
         body=problem_body(problem, request_id),
-        headers={"Cache-Control": "no-store", **problem.headers()},
+        headers={"Cache-Control": NO_STORE, **problem.headers()},
     )
 
 
-def base_url(event: APIGatewayProxyEvent) -> str:
-    """The public URL of the API's root as the client called it (stage or custom domain
-    base path included)."""
+def base_url(event: APIGatewayProxyEvent, public: str = "") -> str:
+    """``public`` (the CDN's base URL, ``newsroom.core.public_url``) when set; else the URL of
+    the API's root as the client called it (stage or custom domain base path included)."""
+    if public:
+        return public
     headers = event.headers  # a case-insensitive dict (Powertools)
     host = headers.get("Host") or "localhost"
     proto = headers.get("X-Forwarded-Proto") or "https"
@@ -77,9 +81,11 @@ def base_url(event: APIGatewayProxyEvent) -> str:
     return f"{proto}://{host}{prefix.rstrip('/')}"
 
 
-def url(event: APIGatewayProxyEvent, path: str, query: dict[str, Any] | None = None) -> str:
+def url(
+    event: APIGatewayProxyEvent, path: str, query: dict[str, Any] | None = None, public: str = ""
+) -> str:
     params = {k: v for k, v in (query or {}).items() if v is not None}
-    return base_url(event) + path + (f"?{urlencode(params)}" if params else "")
+    return base_url(event, public) + path + (f"?{urlencode(params)}" if params else "")
 
 
 def cors_config(origins: tuple[str, ...]) -> CORSConfig:

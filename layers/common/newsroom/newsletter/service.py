@@ -1,37 +1,25 @@
-"""The newsletter's use cases: subscribe (double opt-in), confirm, unsubscribe, and the
-daily digest. Addresses never leave this module in clear except to SES."""
+"""The newsletter's use cases: subscribe (double opt-in), confirm, unsubscribe; the daily
+digest is planned and sent by ``newsroom.newsletter.planner`` and ``.sender`` with this
+service's repository, mailer and key. Addresses never leave this module in clear except to
+SES."""
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from botocore.exceptions import ClientError
 
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id, normalize_address
-from newsroom.newsletter.emails import confirmation_email, digest_email
+from newsroom.newsletter.emails import confirmation_email
 from newsroom.newsletter.mailer import Mailer, SigningKey
 from newsroom.newsletter.signups import ConfirmationRequest, SignupQueue
 from newsroom.newsletter.subscribers import Subscriber, SubscriberRepository
 from newsroom.newsletter.tokens import InvalidToken, issue_token, verify_token
-from newsroom.stories.items import ALL_STORIES_FEED, to_summary
-from newsroom.stories.repository import StoryRepository
 
-MAX_DIGEST_STORIES = 50
-DIGEST_LOOKBACK = timedelta(days=7)
 ConfirmationOutcome = Literal["sent", "skipped", "rejected"]
-
-
-@dataclass
-class DigestResult:
-    """What one digest run did (``dataclasses.asdict`` gives the metrics and the reply)."""
-
-    stories: int = 0
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
 
 
 @dataclass
@@ -106,61 +94,3 @@ class Newsletter:
         found = verify_token(self.key.value, token, "unsubscribe", now)
         self.subscribers.unsubscribe(found.address_id, now_iso)
         return found.address_id
-
-    def send_digest(
-        self,
-        stories: StoryRepository,
-        *,
-        api_url: str,
-        story_url: str,
-        log: Callable[..., None],
-    ) -> DigestResult:
-        """Send each confirmed subscriber the stories published since their last digest.
-
-        At most one digest per subscriber per day (claimed before sending, released when SES
-        refuses, so the next run retries); one failed address does not stop the others; no
-        new stories, no email. ``log`` gets each failure, naming the address by its id only.
-        """
-        now, _ = self._now()
-        moment = datetime.fromtimestamp(now, UTC)
-        day = moment.date().isoformat()
-        oldest = format_utc(moment - DIGEST_LOOKBACK)
-        items = stories.query_feed(ALL_STORIES_FEED, MAX_DIGEST_STORIES)
-        recent = [to_summary(item) for item in items if item["published_at"] > oldest]
-        result = DigestResult(stories=len(recent))
-        if not recent:
-            return result
-        key = self.key.value
-        for subscriber in self.subscribers.confirmed():
-            if not self.may_mail(subscriber):
-                # The index is eventually consistent: a just-suppressed subscriber can still
-                # be listed (claim_digest's condition on the table would refuse it too).
-                result.skipped += 1
-                continue
-            since = subscriber.digest_through or oldest
-            new = [story for story in recent if story["published_at"] > since]
-            if not new:
-                result.skipped += 1
-                continue
-            if not self.subscribers.claim_digest(subscriber, day, new[0]["published_at"]):
-                result.skipped += 1  # already sent today (a retry or a second run)
-                continue
-            token = issue_token(key, "unsubscribe", subscriber.address_id, now)
-            message = digest_email(
-                self.sender,
-                subscriber.email,
-                new,
-                story_url=story_url,
-                unsubscribe_url=f"{api_url}/subscriptions/unsubscribe?token={token}",
-                day=day,
-            )
-            try:
-                self.mailer.send(message)
-                result.sent += 1
-            except Exception as exc:  # one address must not stop the others
-                self.subscribers.release_digest(subscriber, day)
-                result.failed += 1
-                log(
-                    "digest send failed", subscriber=subscriber.address_id, error=type(exc).__name__
-                )
-        return result

@@ -1,5 +1,5 @@
-"""What the subscriptions and digest functions read from their environment
-(``template.yaml`` sets it)."""
+"""What the newsletter's functions (subscriptions, mailer, digest planner and sender, bounces)
+read from their environment (``template.yaml`` sets it)."""
 
 import os
 from collections.abc import Mapping
@@ -26,6 +26,9 @@ class NewsletterSettings:
     signup_queue_url: str = ""  # the subscriptions function's; the mailer reads the queue
     send_share: int = 1  # the mailer's containers that share max_send_rate
     configuration_set: str = ""  # SES configuration set of every send (bounce/complaint events)
+    digest_queue_url: str = ""  # the digest planner puts batches there; the senders read it
+    # Subscribers per digest message: 100 is one BatchGetItem for the sender.
+    digest_batch_size: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -41,6 +44,8 @@ class NewsletterSettings:
                     "signup_queue_url": ("SIGNUP_QUEUE_URL", settings.text),
                     "send_share": ("SES_SEND_SHARE", settings.positive_int),
                     "configuration_set": ("CONFIGURATION_SET", settings.text),
+                    "digest_queue_url": ("DIGEST_QUEUE_URL", settings.text),
+                    "digest_batch_size": ("DIGEST_BATCH_SIZE", settings.positive_int),
                 },
                 required={
                     "subscribers_table": "SUBSCRIBERS_TABLE",

@@ -13,12 +13,16 @@ access pattern         call
 ``confirm``            1 conditional ``UpdateItem``
 ``unsubscribe``        1 conditional ``UpdateItem``
 ``suppress``           1 conditional ``UpdateItem`` (a bounce or complaint: never mailed again)
-``confirmed``          ``Query`` pages of the sparse GSI ``confirmed``
+``confirmed_ids``      1 ``Query`` of the sparse GSI ``confirmed`` per page (keys only)
+``batch_get``          1 ``BatchGetItem`` per 100 ids (consistent reads)
 ``claim_digest``       1 conditional ``UpdateItem`` (at most one digest a day)
+``release_digest``     1 conditional ``UpdateItem`` (a send that failed: retried later)
 =====================  ==============================================================
 """
 
-from collections.abc import Iterator
+import json
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,6 +33,8 @@ from newsroom.core.dynamo import from_dynamo
 PENDING_TTL_SECONDS = 7 * 24 * 3600
 CONFIRMATION_COOLDOWN_SECONDS = 10 * 60
 CONFIRMED_INDEX = "confirmed"
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB API Reference, BatchGetItem)
+BATCH_GET_ATTEMPTS = 5
 Status = Literal["pending", "confirmed", "unsubscribed", "bounced", "complained"]
 Suppression = Literal["bounced", "complained"]
 SUPPRESSED: frozenset[str] = frozenset({"bounced", "complained"})
@@ -200,32 +206,69 @@ class SubscriberRepository:
             },
         )
 
-    def confirmed(self, page_size: int = 100) -> Iterator[Subscriber]:
-        """Every confirmed subscriber, a page of the sparse ``confirmed`` index at a time."""
+    def confirmed_ids(self, limit: int, cursor: str | None = None) -> tuple[list[str], str | None]:
+        """One page of the sparse ``confirmed`` index: up to ``limit`` address ids (keys only:
+        the digest's senders read each subscriber's current state themselves) and the cursor
+        of the next page, None after the last. ``cursor`` is an earlier page's, as returned
+        (a JSON string, so that it can be stored)."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": CONFIRMED_INDEX,
             "KeyConditionExpression": "list_pk = :list",
             "ExpressionAttributeValues": {":list": {"S": "confirmed"}},
-            "Limit": page_size,
+            "ProjectionExpression": "id",
+            "Limit": limit,
         }
-        while True:
-            response = self._client.query(**params)
-            for item in response.get("Items", []):
-                yield Subscriber.from_item(from_dynamo(item))
-            if "LastEvaluatedKey" not in response:
-                return
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        if cursor is not None:
+            params["ExclusiveStartKey"] = json.loads(cursor)
+        response = self._client.query(**params)
+        ids = [item["id"]["S"].removeprefix("sub#") for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        # DynamoDB may answer a last key with a page that ends exactly at the end (the next
+        # page is then empty); moto does not: both end on an empty or key-less page.
+        return ids, json.dumps(last, sort_keys=True) if last else None
+
+    def batch_get(
+        self, address_ids: Iterable[str], sleep: Callable[[float], None] = time.sleep
+    ) -> dict[str, Subscriber]:
+        """The current state of these subscribers, by address id (unknown ids are absent):
+        one consistent ``BatchGetItem`` per 100 ids; keys DynamoDB leaves unprocessed (its
+        throughput limits) are asked again after a short backoff, as the API reference asks."""
+        ids = list(dict.fromkeys(address_ids))
+        found: dict[str, Subscriber] = {}
+        for start in range(0, len(ids), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [subscriber_key(i) for i in ids[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "id, email, #s, last_digest_on, digest_through",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                }
+            }
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    subscriber = Subscriber.from_item(from_dynamo(item))
+                    found[subscriber.address_id] = subscriber
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed after every retry")
+        return found
 
     def claim_digest(self, subscriber: Subscriber, day: str, through: str) -> bool:
-        """Record today's digest for this subscriber before sending it, so a retried or
-        second run never sends twice on one day. False: already sent today."""
+        """Record ``day``'s digest for this subscriber before sending it, so a retried or
+        second run never sends twice on one day. False: not confirmed, or already sent that
+        day or a later one (ISO dates compare as strings: a batch of yesterday's run that
+        SQS delivers late cannot send again to someone who had today's)."""
         return self._update(
             subscriber.address_id,
             UpdateExpression="SET last_digest_on = :day, digest_through = :through",
             ConditionExpression=(
                 "#s = :confirmed AND (attribute_not_exists(last_digest_on) "
-                "OR last_digest_on <> :day)"
+                "OR last_digest_on < :day)"
             ),
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={

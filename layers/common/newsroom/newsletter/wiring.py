@@ -1,5 +1,6 @@
 """Builds the newsletter from its settings and the shared AWS clients: the one place that
-wires the subscriptions, mailer and digest functions (each calls it once per container)."""
+wires the subscriptions, mailer and bounces functions (each calls it once per container;
+the digest's planner and senders: ``newsroom.newsletter.digest_wiring``)."""
 
 from newsroom.core import aws
 from newsroom.newsletter.mailer import Mailer, SigningKey
@@ -7,7 +8,6 @@ from newsroom.newsletter.service import Newsletter
 from newsroom.newsletter.settings import NewsletterSettings
 from newsroom.newsletter.signups import SignupQueue
 from newsroom.newsletter.subscribers import SubscriberRepository
-from newsroom.stories.repository import StoryRepository
 
 
 def build_newsletter(settings: NewsletterSettings) -> Newsletter:
@@ -27,8 +27,3 @@ def build_newsletter(settings: NewsletterSettings) -> Newsletter:
             else None
         ),
     )
-
-
-def build_stories(settings: NewsletterSettings) -> StoryRepository:
-    """The stories table the digest reads (the same DynamoDB client as the subscribers)."""
-    return StoryRepository(aws.client("dynamodb"), settings.stories_table)

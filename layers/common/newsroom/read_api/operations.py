@@ -8,8 +8,6 @@ from newsroom.http.params import LIST_PARAMS, QueryParam
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
-STORY_MAX_AGE = 300
-LIST_MAX_AGE = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +84,7 @@ OPERATIONS = (
         documented=False,
     ),
 )  # fmt: skip
+
+# The query parameters any route reads: the CDN's cache key keeps exactly these (template.yaml
+# ApiCachePolicy, devtools/cdn.py's nginx key; a test keeps the three in step).
+CACHE_KEY_QUERY_PARAMETERS = tuple(sorted({p.name for op in OPERATIONS for p in op.params}))

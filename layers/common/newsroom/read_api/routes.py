@@ -13,7 +13,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from newsroom.core.public_url import PublicBaseUrl
 from newsroom.core.slugs import SLUG_PATTERN, is_slug
+from newsroom.http.caching import Freshness
 from newsroom.http.params import LIST_PARAMS, parse_query
 from newsroom.http.problems import InvalidParameters, NotFound
 from newsroom.http.responses import (
@@ -24,7 +26,7 @@ from newsroom.http.responses import (
     url,
 )
 from newsroom.read_api import feeds
-from newsroom.read_api.operations import LIST_MAX_AGE, OPERATIONS, STORY_MAX_AGE
+from newsroom.read_api.operations import OPERATIONS
 from newsroom.read_api.service import StoryReader
 from newsroom.read_api.settings import ApiSettings
 from newsroom.stories.repository import StoryRepository
@@ -40,8 +42,16 @@ class ReadApi:
     """Route handlers of the read API: each parses its request, asks the ``StoryReader``
     and builds the representation."""
 
-    def __init__(self, settings: ApiSettings, repository: StoryRepository, logger: Logger):
+    def __init__(
+        self,
+        settings: ApiSettings,
+        repository: StoryRepository,
+        logger: Logger,
+        public: PublicBaseUrl | None = None,
+    ):
         self.settings = settings
+        self.public = public or PublicBaseUrl(settings.public_base_url, "", lambda: None)
+        self.freshness = Freshness(settings.cache_seconds)
         self.reader = StoryReader(repository)
         self.app = APIGatewayRestResolver(cors=cors_config(settings.cors_origins))
         handlers = {
@@ -60,6 +70,10 @@ class ReadApi:
         install_problem_handlers(self.app, logger, "the story database")
         self.app.not_found(self._not_found)
 
+    def _url(self, path: str, query: dict[str, Any] | None = None) -> str:
+        """A link for the client: on the public base URL (the CDN) when the stack has one."""
+        return url(self.app.current_event, path, query, self.public.value)
+
     # -- routes -------------------------------------------------------------------------
 
     def list_stories(self) -> Response[str]:
@@ -71,9 +85,9 @@ class ReadApi:
         query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
         limit, topic, cursor = query["limit"], query["topic"], query["cursor"]
         page = self.reader.page(topic, limit, cursor)
-        self_url = url(event, "/stories", {"limit": limit, "topic": topic, "cursor": cursor})
+        self_url = self._url("/stories", {"limit": limit, "topic": topic, "cursor": cursor})
         next_url = (
-            url(event, "/stories", {"limit": limit, "topic": topic, "cursor": page.next_cursor})
+            self._url("/stories", {"limit": limit, "topic": topic, "cursor": page.next_cursor})
             if page.next_cursor
             else None
         )
@@ -85,7 +99,7 @@ class ReadApi:
             }
         )
         headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
-        return representation(event, body, "application/json", LIST_MAX_AGE, headers)
+        return representation(event, body, "application/json", self.freshness, headers)
 
     def get_story(self, slug: str) -> Response[str]:
         # API Gateway's path parameter, not Powertools' match of the path: its pattern ends
@@ -94,18 +108,18 @@ class ReadApi:
         if not is_slug(slug):
             raise _not_a_slug()
         body = _dumps({"data": self.reader.story(slug)})
-        return representation(self.app.current_event, body, "application/json", STORY_MAX_AGE)
+        return representation(self.app.current_event, body, "application/json", self.freshness)
 
     def _feed(self, render: Callable[..., str], path: str, content_type: str) -> Response[str]:
         """The newest stories rendered by ``render``."""
         event = self.app.current_event
         body = render(
             self.reader.newest(feeds.FEED_SIZE),
-            feed_url=url(event, path),
+            feed_url=self._url(path),
             home_url=self.settings.site_url,
             story_url=self.settings.story_url_template,
         )
-        return representation(event, body, content_type, LIST_MAX_AGE)
+        return representation(event, body, content_type, self.freshness)
 
     def json_feed(self) -> Response[str]:
         return self._feed(feeds.json_feed, "/feed.json", "application/feed+json")
@@ -117,7 +131,9 @@ class ReadApi:
         from newsroom.read_api.openapi import openapi_json  # pydantic only for this rare route
 
         event = self.app.current_event
-        return representation(event, openapi_json(url(event, "")), "application/json", 300)
+        return representation(
+            event, openapi_json(self._url("")), "application/json", self.freshness
+        )
 
     def docs(self) -> Response[str]:
         if not self.settings.docs_enabled:
@@ -125,7 +141,7 @@ class ReadApi:
         from newsroom.read_api.openapi import swagger_html
 
         event = self.app.current_event
-        return representation(event, swagger_html(url(event, "")), "text/html", 300)
+        return representation(event, swagger_html(self._url("")), "text/html", self.freshness)
 
     # -- errors -------------------------------------------------------------------------
 

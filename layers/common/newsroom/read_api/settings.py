@@ -15,6 +15,9 @@ class ApiSettings:
     docs_enabled: bool = False
     story_url_template: str = settings.DEFAULT_STORY_URL
     site_url: str = settings.DEFAULT_SITE_URL
+    cache_seconds: int = 60  # newsroom.http.caching.Freshness (CacheSeconds)
+    public_base_url: str = ""  # newsroom.core.public_url: fixed, or
+    public_base_url_parameter: str = ""  # read from this SSM parameter
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -26,6 +29,9 @@ class ApiSettings:
                     "docs_enabled": ("ENABLE_API_DOCS", settings.flag),
                     "story_url_template": ("STORY_URL_TEMPLATE", settings.text),
                     "site_url": ("SITE_URL", settings.text),
+                    "cache_seconds": ("CACHE_SECONDS", settings.positive_int),
+                    "public_base_url": ("PUBLIC_API_URL", settings.url_base),
+                    "public_base_url_parameter": ("PUBLIC_BASE_URL_PARAMETER", settings.text),
                 },
                 required={"table_name": "STORIES_TABLE"},
             )
