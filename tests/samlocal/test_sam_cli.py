@@ -1,6 +1,9 @@
 """``sam build`` of the project's template with the real SAM CLI (``sam validate --lint`` runs
 in tests/security)."""
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 from tests.support.samlocal import Build
@@ -21,3 +24,22 @@ def test_sam_build_builds_both_functions_and_the_layer(sam_build: Build) -> None
     assert not (layer / "python").exists()
     assert not (layer / "boto3").exists()  # Lambda's runtime ships boto3
     assert "CodeUri: ApiFunction" in sam_build.template.read_text()
+
+
+def test_the_built_layer_ships_bytecode_that_survives_packaging(sam_build: Build) -> None:
+    """``/opt`` is read-only in Lambda: a module without its ``.pyc`` is compiled from source on
+    every cold start. Every module of the layer has one for the runtime's Python, hash-based
+    and unchecked (PEP 552: valid whatever file times zipping and unzipping leave), made from
+    the very source that ships beside it (tracebacks still name files and lines)."""
+    assert sam_build.returncode == 0, sam_build.output[-3000:]
+    layer = sam_build.directory / "CommonLayer" / "python"
+    sources = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
+    assert len(sources) > 500, len(sources)  # the package, Powertools, pydantic, ...
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.is_file(), f"no bytecode for {source.relative_to(layer)}"
+        header = cached.read_bytes()[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source  # python3.13's bytecode
+        flags = int.from_bytes(header[4:8], "little")
+        assert flags == 0b01, (source, flags)  # hash-based, source never checked
+        assert header[8:16] == importlib.util.source_hash(source.read_bytes()), source
