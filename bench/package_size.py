@@ -11,8 +11,10 @@ Lambda-like interpreter (``-I -S``: only the layer and the runtime's boto3 on ``
 ``make sam-*`` and its tests use) is never touched. No SAM CLI: the rows say "skipped".
 """
 
+import compileall
 import importlib.util
 import io
+import py_compile
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +46,20 @@ WITHIN = Goal("<=", 1.0)
 # What Lambda's Python runtime ships besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath")
 HANDLERS = {"api": "ApiFunction", "ingest": "IngestFunction"}
+# Issue 14's goals for the built artifacts, as a ratio to the reference handler's import.
+AS_BUILT_GOALS = {
+    "ApiFunction": Goal("<=", 1.20),
+    "IngestFunction": Goal("<=", 1.30),
+    "SubscriptionsFunction": Goal("<=", 1.30),
+    "DigestFunction": Goal("<=", 1.35),
+}
+REFERENCE_APP = 'import boto3\n\nclient = boto3.client("dynamodb")\n'
+# What the newsletter functions' settings require (names only: nothing is called at import).
+NEWSLETTER_ENV = {
+    "SUBSCRIBERS_TABLE": "subscribers",
+    "SIGNUP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/signups",
+    "DIGEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/digest",
+}
 
 LAYER_IMPORT = """\
 import sys, time, importlib.util
@@ -78,7 +94,9 @@ def resources_by_type() -> tuple[list[str], list[str]]:
 
 
 def runtime_path(folder: Path) -> Path:
-    """A folder holding (links to) only what Lambda's runtime provides: boto3 and friends."""
+    """A folder holding only what Lambda's runtime provides besides the standard library
+    (boto3 and friends), byte-compiled as the runtime ships them: a reference compiled from
+    source at each import would flatter everything measured against it."""
     folder.mkdir()
     for name in RUNTIME_PACKAGES:
         spec = importlib.util.find_spec(name)
@@ -86,7 +104,13 @@ def runtime_path(folder: Path) -> Path:
             continue
         origin = Path(spec.origin)
         source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
+        if source.is_dir():
+            shutil.copytree(source, folder / source.name, ignore=shutil.ignore_patterns("*.pyc"))
+        else:
+            shutil.copy2(source, folder / source.name)
+    compileall.compile_dir(
+        folder, quiet=1, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
     return folder
 
 
@@ -178,7 +202,56 @@ def run(quick: bool) -> list[Row]:
 
         if layers:
             rows += layer_checks(build, layers[0], Path(tmp), quick)
+            rows += against_reference(build, layers[0], functions, Path(tmp), quick)
     return rows
+
+
+def against_reference(
+    build: Path, layer: str, functions: list[str], tmp: Path, quick: bool
+) -> list[Row]:
+    """Every function's ``app.py`` as built, imported from the built layer (read-only in
+    Lambda: ``-B``, nothing written), against the reference handler (``import boto3`` and one
+    DynamoDB client) with the runtime's byte-compiled boto3; alternating rounds, medians."""
+    runtime = runtime_path(tmp / "reference-runtime")
+    home = tmp / "reference-home"
+    home.mkdir()
+    empty = tmp / "no-layer"
+    empty.mkdir()
+    reference_app = tmp / "reference" / "app.py"
+    reference_app.parent.mkdir()
+    reference_app.write_text(REFERENCE_APP)
+    reference_env = child_environment(lambda_environment("ApiFunction", table="stories"), home)
+    contenders = [("reference", empty, reference_app, reference_env)]
+    for function in functions:
+        env = lambda_environment(function, table="stories")
+        env.update({k: v for k, v in NEWSLETTER_ENV.items() if k not in env or not env[k]})
+        app = build / function / "app.py"
+        contenders.append((function, build / layer / "python", app, child_environment(env, home)))
+    samples: dict[str, list[float]] = defaultdict(list)
+    for order in rotations(contenders, 3 if quick else 15):
+        for name, folder, app, env in order:
+            seconds, error = layer_import(folder, runtime, app, env)
+            if seconds is None:
+                raise RuntimeError(f"{name} does not import as built: {error}")
+            samples[name].append(seconds)
+    say("  cold import as built vs the reference (python -I -S -B, byte-compiled boto3), ms:")
+    for name, values in samples.items():
+        say(f"    {name:22} {spread(values, 1000)}")
+    reference = samples["reference"]
+    return [
+        compared(
+            f"package.as_built.{function}",
+            median(samples[function]) * 1000,
+            median(reference) * 1000,
+            "ms",
+            AS_BUILT_GOALS.get(function),
+            note="app.py from sam build + the built layer (its .pyc) vs import boto3 + a DynamoDB"
+            " client, boto3 byte-compiled as in Lambda's runtime; ratio: median of per-round"
+            " ratios",
+            ratio=paired_ratio(samples[function], reference),
+        )
+        for function in functions
+    ]
 
 
 def layer_checks(build: Path, layer: str, tmp: Path, quick: bool) -> list[Row]:
