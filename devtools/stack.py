@@ -125,25 +125,14 @@ class Stack:
                     self.failed.append(event)
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
-    def _deliver_signups(self) -> None:
-        """SignupQueue to the real mailer handler, as Lambda's SQS event source mapping:
-        acknowledged messages deleted, ``batchItemFailures`` left to come back after the
-        visibility timeout, then to the dead-letter queue (the queue's redrive policy)."""
-        assert self.signups is not None
+    def _deliver_from(self, trigger: SqsTrigger) -> None:
+        """A queue to its real function, as Lambda's SQS event source mapping: acknowledged
+        messages deleted, ``batchItemFailures`` left to come back after the visibility
+        timeout, then to the dead-letter queue (the queue's redrive policy). SignupQueue to
+        the mailer, DigestQueue to the digest sender."""
         while not self.stop_event.is_set():
             try:
-                self.signups.poll(wait_seconds=1)
-            except Exception:  # the backend is shutting down
-                if self.stop_event.is_set():
-                    return
-                raise
-
-    def _deliver_digest_batches(self) -> None:
-        """DigestQueue to the real digest sender, as Lambda's event source mapping does."""
-        assert self.digest_batches is not None
-        while not self.stop_event.is_set():
-            try:
-                self.digest_batches.poll(wait_seconds=1)
+                trigger.poll(wait_seconds=1)
             except Exception:  # the backend is shutting down
                 if self.stop_event.is_set():
                     return
@@ -366,10 +355,10 @@ def start_stack(
     gateway.local_routes[("POST", "/_local/digest")] = stack._digest_route
     gateway.local_routes[("GET", "/_local/emails")] = stack._emails_route
     threading.Thread(target=stack._deliver, name="s3-notifications", daemon=True).start()
-    threading.Thread(target=stack._deliver_signups, name="signups", daemon=True).start()
-    threading.Thread(
-        target=stack._deliver_digest_batches, name="digest-batches", daemon=True
-    ).start()
+    for name, trigger in (("signups", signups), ("digest-batches", digest_batches)):
+        threading.Thread(
+            target=stack._deliver_from, args=(trigger,), name=name, daemon=True
+        ).start()
     return stack
 
 
