@@ -18,7 +18,6 @@ from devtools.sqs_trigger import SqsTrigger, sqs_event
 from devtools.template import ROOT, resource
 from tests.integration.test_newsletter import (  # the newsletter's fixtures and helpers
     BASE_URL,
-    SUBSCRIBERS,
     Clock,
     Mailbox,
     SignupQueues,
@@ -29,15 +28,13 @@ from tests.integration.test_newsletter import (  # the newsletter's fixtures and
     link,
     mailbox,
     mailer_app,
-    sender,
-    signing_key,
     signup_queue,
     sub_id,
-    subscribers_table,
     subscriptions_app,
     trigger,
 )
 from tests.support.aws import REGION
+from tests.support.newsletter import SUBSCRIBERS, sender, signing_key, subscribers_table
 
 __all__ = [  # fixtures used by name
     "clock",

@@ -23,18 +23,15 @@ from newsroom.newsletter.digest_batches import DigestBatch
 from newsroom.newsletter.subscribers import SubscriberRepository
 from tests.integration.test_newsletter import (  # the newsletter's fixtures and helpers
     HOUR,
-    SUBSCRIBERS,
     Clock,
     clock,
     digest,
     digest_queues,
     publish,
-    sender,
-    signing_key,
-    subscribers_table,
 )
 from tests.support.aws import REGION
 from tests.support.digest import Digest, DigestQueues
+from tests.support.newsletter import SUBSCRIBERS, sender, signing_key, subscribers_table
 
 __all__ = [  # fixtures used by name
     "clock",

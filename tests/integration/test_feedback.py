@@ -13,7 +13,6 @@ exist (ConfigurationSetDoesNotExist), so the tests create the one the functions 
 
 import dataclasses
 import json
-import secrets
 import sys
 import uuid
 from collections.abc import Callable
@@ -26,7 +25,7 @@ import pytest
 
 from devtools.functions import LambdaContext
 from devtools.stack import sent_emails
-from devtools.template import create_table_kwargs, parameter_default, resource
+from devtools.template import resource
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id
 from newsroom.newsletter.subscribers import SubscriberRepository
@@ -36,11 +35,14 @@ from newsroom.stories.repository import StoryRepository
 from tests.support import iam
 from tests.support.aws import REGION, load_function
 from tests.support.digest import Digest, create_digest_queues, load_digest
+from tests.support.newsletter import SENDER, SUBSCRIBERS, signing_key, subscribers_table
 
-SUBSCRIBERS = "subscribers-feedback-test"
+__all__ = [  # fixtures used by name
+    "signing_key",
+    "subscribers_table",
+]
+
 CONFIGURATION_SET = "signal-noise-newsletter-test"
-SENDER = str(parameter_default("SenderEmail"))
-KEY_PARAMETER = str(parameter_default("SigningKeyParameterName"))
 BASE_URL = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:signal-noise-FeedbackTopic-1A2B3C4D5E6F"
 BOUNCED = "gone@example.com"
@@ -164,21 +166,6 @@ def sqs_signup(address: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def subscribers_table(dynamodb: Any) -> str:
-    dynamodb.create_table(**create_table_kwargs("SubscribersTable", SUBSCRIBERS))
-    return SUBSCRIBERS
-
-
-@pytest.fixture
-def key(moto: None) -> bytes:
-    value = secrets.token_urlsafe(32)
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=KEY_PARAMETER, Value=value, Type="SecureString"
-    )
-    return value.encode()
-
-
-@pytest.fixture
 def ses(moto: None) -> Any:
     client = boto3.client("ses", region_name=REGION)
     client.verify_email_identity(EmailAddress=SENDER)
@@ -190,7 +177,9 @@ NEWSLETTER_ENV = {"SUBSCRIBERS_TABLE": SUBSCRIBERS, "CONFIGURATION_SET": CONFIGU
 
 
 @pytest.fixture
-def bounces_app(subscribers_table: str, key: bytes, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def bounces_app(
+    subscribers_table: str, signing_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
     return load_function(
         "bounces", "BouncesFunction", {"SUBSCRIBERS_TABLE": SUBSCRIBERS}, monkeypatch
     )
@@ -200,7 +189,7 @@ def bounces_app(subscribers_table: str, key: bytes, monkeypatch: pytest.MonkeyPa
 def digest(
     stories_table: str,
     subscribers_table: str,
-    key: bytes,
+    signing_key: bytes,
     ses: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Digest:
@@ -216,7 +205,7 @@ def digest(
 
 @pytest.fixture
 def mailer_app(
-    subscribers_table: str, key: bytes, ses: Any, monkeypatch: pytest.MonkeyPatch
+    subscribers_table: str, signing_key: bytes, ses: Any, monkeypatch: pytest.MonkeyPatch
 ) -> ModuleType:
     return load_function(
         "mailer", "MailerFunction", {**NEWSLETTER_ENV, "PUBLIC_API_URL": BASE_URL}, monkeypatch
@@ -255,12 +244,12 @@ def run_digest(digest: Digest) -> list[str]:
     return [mail["to"] for mail in sent_emails()[before:]]
 
 
-def confirmed(dynamodb: Any, key: bytes, *addresses: str) -> None:
+def confirmed(dynamodb: Any, signing_key: bytes, *addresses: str) -> None:
     """Subscribers who confirmed a week ago (their double opt-in is test_newsletter's)."""
     repository = SubscriberRepository(dynamodb, SUBSCRIBERS)
     week_ago = datetime.now(UTC) - timedelta(days=7)
     for address in addresses:
-        ident = address_id(key, address)
+        ident = address_id(signing_key, address)
         repository.create_pending(ident, address, int(week_ago.timestamp()), format_utc(week_ago))
         assert repository.confirm(ident, format_utc(week_ago))
 
@@ -286,10 +275,10 @@ def new_story(dynamodb: Any, table: str) -> None:
     repository.sync_topic_entries(item, known_empty=True)
 
 
-def stored(dynamodb: Any, key: bytes, address: str) -> dict[str, Any]:
+def stored(dynamodb: Any, signing_key: bytes, address: str) -> dict[str, Any]:
     response = dynamodb.get_item(
         TableName=SUBSCRIBERS,
-        Key={"id": {"S": f"sub#{address_id(key, address)}"}},
+        Key={"id": {"S": f"sub#{address_id(signing_key, address)}"}},
         ConsistentRead=True,
     )
     return {name: next(iter(value.values())) for name, value in response["Item"].items()}
@@ -311,15 +300,15 @@ def test_a_permanent_bounce_or_a_complaint_takes_the_address_out_of_the_digest(
     digest: Digest,
     dynamodb: Any,
     stories_table: str,
-    key: bytes,
+    signing_key: bytes,
 ) -> None:
-    confirmed(dynamodb, key, BOUNCED, KEPT)
+    confirmed(dynamodb, signing_key, BOUNCED, KEPT)
     new_story(dynamodb, stories_table)
 
     result = deliver(bounces_app, SUPPRESSING[status](BOUNCED))
 
     assert result[status] == 1 and result["unknown"] == 0
-    item = stored(dynamodb, key, BOUNCED)
+    item = stored(dynamodb, signing_key, BOUNCED)
     assert item["status"] == status
     assert "list_pk" not in item  # out of the confirmed index
     assert "expires_at" not in item  # kept for good: a TTL would forget the suppression
@@ -332,7 +321,7 @@ def test_a_new_signup_for_a_suppressed_address_sends_nothing(
     bounces_app: ModuleType,
     mailer_app: ModuleType,
     dynamodb: Any,
-    key: bytes,
+    signing_key: bytes,
 ) -> None:
     answer = mailer_app.handler(sqs_signup(BOUNCED), LambdaContext("MailerFunction"))
     assert answer["batchItemFailures"] == []
@@ -343,7 +332,7 @@ def test_a_new_signup_for_a_suppressed_address_sends_nothing(
 
     assert answer["batchItemFailures"] == []  # nothing to retry either
     assert [mail["to"] for mail in sent_emails()] == [BOUNCED]
-    assert stored(dynamodb, key, BOUNCED)["status"] == status
+    assert stored(dynamodb, signing_key, BOUNCED)["status"] == status
 
 
 @pytest.mark.parametrize("bounce_type", ["Transient", "Undetermined"])
@@ -353,28 +342,28 @@ def test_a_transient_or_undetermined_bounce_suppresses_nothing(
     digest: Digest,
     dynamodb: Any,
     stories_table: str,
-    key: bytes,
+    signing_key: bytes,
 ) -> None:
-    confirmed(dynamodb, key, BOUNCED, KEPT)
+    confirmed(dynamodb, signing_key, BOUNCED, KEPT)
     new_story(dynamodb, stories_table)
 
     result = deliver(bounces_app, bounce(bounce_type, BOUNCED))
 
     assert result == {"bounced": 0, "complained": 0, "ignored": 1, "unknown": 0}
-    assert stored(dynamodb, key, BOUNCED)["status"] == "confirmed"
+    assert stored(dynamodb, signing_key, BOUNCED)["status"] == "confirmed"
     assert sorted(run_digest(digest)) == sorted([KEPT, BOUNCED])
 
 
 def test_every_recipient_of_every_record_is_suppressed(
-    bounces_app: ModuleType, dynamodb: Any, key: bytes
+    bounces_app: ModuleType, dynamodb: Any, signing_key: bytes
 ) -> None:
     others = ["a@example.com", "b@example.org", "c@example.net"]
-    confirmed(dynamodb, key, *others)
+    confirmed(dynamodb, signing_key, *others)
 
     result = deliver(bounces_app, bounce("Permanent", *others[:2]), complaint(others[2]))
 
     assert (result["bounced"], result["complained"]) == (2, 1)
-    assert [stored(dynamodb, key, a)["status"] for a in others] == [
+    assert [stored(dynamodb, signing_key, a)["status"] for a in others] == [
         "bounced",
         "bounced",
         "complained",
@@ -382,33 +371,33 @@ def test_every_recipient_of_every_record_is_suppressed(
 
 
 def test_the_address_is_found_whatever_case_its_domain_comes_back_in(
-    bounces_app: ModuleType, dynamodb: Any, key: bytes
+    bounces_app: ModuleType, dynamodb: Any, signing_key: bytes
 ) -> None:
-    confirmed(dynamodb, key, BOUNCED)
+    confirmed(dynamodb, signing_key, BOUNCED)
 
     deliver(bounces_app, bounce("Permanent", "gone@EXAMPLE.com"))
 
-    assert stored(dynamodb, key, BOUNCED)["status"] == "bounced"
+    assert stored(dynamodb, signing_key, BOUNCED)["status"] == "bounced"
 
 
 def test_feedback_for_an_unknown_address_changes_nothing_and_logs_its_id_only(
-    bounces_app: ModuleType, dynamodb: Any, key: bytes, output: Callable[[], str]
+    bounces_app: ModuleType, dynamodb: Any, signing_key: bytes, output: Callable[[], str]
 ) -> None:
-    confirmed(dynamodb, key, KEPT)
+    confirmed(dynamodb, signing_key, KEPT)
 
     result = deliver(bounces_app, complaint("stranger@example.com"))
 
     assert result["unknown"] == 1 and result["complained"] == 0
     assert dynamodb.scan(TableName=SUBSCRIBERS)["Count"] == 1  # no item made for it
     printed = output()
-    assert address_id(key, "stranger@example.com") in printed
+    assert address_id(signing_key, "stranger@example.com") in printed
     assert "stranger@example.com" not in printed
 
 
 def test_suppressions_are_counted_in_metrics_and_no_line_names_the_address(
-    bounces_app: ModuleType, dynamodb: Any, key: bytes, output: Callable[[], str]
+    bounces_app: ModuleType, dynamodb: Any, signing_key: bytes, output: Callable[[], str]
 ) -> None:
-    confirmed(dynamodb, key, BOUNCED, KEPT)
+    confirmed(dynamodb, signing_key, BOUNCED, KEPT)
 
     deliver(bounces_app, bounce("Permanent", BOUNCED), complaint(KEPT))
 
@@ -421,13 +410,13 @@ def test_suppressions_are_counted_in_metrics_and_no_line_names_the_address(
     counts = [(m["subscribers_bounced"], m["subscribers_complained"]) for m in metrics]
     assert counts == [([1.0], [1.0])]  # EMF: one metrics document per invocation
     assert BOUNCED not in printed and KEPT not in printed
-    assert address_id(key, BOUNCED) in printed
+    assert address_id(signing_key, BOUNCED) in printed
 
 
 def test_every_send_names_the_configuration_set_and_its_role_may_use_it(
-    digest: Digest, dynamodb: Any, stories_table: str, key: bytes
+    digest: Digest, dynamodb: Any, stories_table: str, signing_key: bytes
 ) -> None:
-    confirmed(dynamodb, key, KEPT)
+    confirmed(dynamodb, signing_key, KEPT)
     new_story(dynamodb, stories_table)
     seen: list[str | None] = []
     digest.sender.sender.newsletter.mailer._ses.meta.events.register(
@@ -445,7 +434,7 @@ def test_a_role_without_the_configuration_set_may_not_send(
     subscribers_table: str,
     ses: Any,
     dynamodb: Any,
-    key: bytes,
+    signing_key: bytes,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """SendRawEmail is authorized on the identity and on the configuration set (Service
@@ -468,7 +457,7 @@ def test_a_role_without_the_configuration_set_may_not_send(
         edit_sender_policy=identity_only,
     )
     digest.sender.sender.budget.sleep = lambda _: None
-    confirmed(dynamodb, key, KEPT)
+    confirmed(dynamodb, signing_key, KEPT)
     new_story(dynamodb, stories_table)
 
     with iam.LEDGER.expect_denials() as denials:

@@ -13,7 +13,6 @@ import email
 import email.policy
 import json
 import re
-import secrets
 import sys
 import threading
 import time
@@ -37,7 +36,7 @@ from devtools.functions import LambdaContext
 from devtools.queues import QueueWithDeadLetters, create_queue_with_dead_letters
 from devtools.sqs_trigger import SqsTrigger
 from devtools.stack import scheduled_event, sent_emails
-from devtools.template import ROOT, create_table_kwargs, parameter_default, resource
+from devtools.template import ROOT, parameter_default
 from newsroom.core.dynamo import from_dynamo
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id
@@ -49,13 +48,17 @@ from newsroom.stories.repository import StoryRepository
 from tests.support import iam
 from tests.support.aws import REGION, load_function
 from tests.support.digest import Digest, DigestQueues, create_digest_queues, load_digest
+from tests.support.newsletter import SENDER, SUBSCRIBERS, sender, signing_key, subscribers_table
 from tests.support.stack import running_stack
 
-SUBSCRIBERS = "subscribers-test"
+__all__ = [  # fixtures used by name
+    "sender",
+    "signing_key",
+    "subscribers_table",
+]
+
 HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com"
 BASE_URL = f"https://{HOST}/v1"  # where apigw_event says the client called
-SENDER = str(parameter_default("SenderEmail"))
-KEY_PARAMETER = str(parameter_default("SigningKeyParameterName"))
 STORY_URL = str(parameter_default("StoryUrlTemplate"))
 ORIGIN = "https://reader.example"
 INVALID_LINK = "https://signal-noise.example/problems/invalid-link"
@@ -96,35 +99,6 @@ def clock() -> Clock:
 
 
 # -- resources and functions ----------------------------------------------------------------
-
-
-@pytest.fixture
-def subscribers_table(dynamodb: Any) -> str:
-    """The subscribers table as the template declares it (GSI ``confirmed``, TTL)."""
-    dynamodb.create_table(**create_table_kwargs("SubscribersTable", SUBSCRIBERS))
-    ttl = resource("SubscribersTable")["TimeToLiveSpecification"]
-    dynamodb.update_time_to_live(
-        TableName=SUBSCRIBERS,
-        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
-    )
-    return SUBSCRIBERS
-
-
-@pytest.fixture
-def signing_key(moto: None) -> bytes:
-    """A random key in the SSM SecureString parameter the template names (never a literal)."""
-    value = secrets.token_urlsafe(32)
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name=KEY_PARAMETER, Value=value, Type="SecureString"
-    )
-    return value.encode()
-
-
-@pytest.fixture
-def sender(moto: None) -> str:
-    """The sender's identity, verified in SES (moto refuses mail from unverified senders)."""
-    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
-    return SENDER
 
 
 SignupQueues = QueueWithDeadLetters  # SignupQueue and SignupDeadLetterQueue
