@@ -4,6 +4,7 @@ environment and realistic stories."""
 import json
 import operator
 import os
+import platform
 import statistics
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -171,8 +172,28 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
-def write_results(rows: Iterable[Row], path: Path) -> None:
-    path.write_text(json.dumps([row.to_json() for row in rows], indent=2) + "\n")
+def machine() -> dict[str, Any]:
+    """What the figures were measured on: ratios move with the machine and its load."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "system": platform.platform(terse=True),
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(load[0], 2) if load else None,
+    }
+
+
+def write_results(
+    rows: Iterable[Row], path: Path, measured_on: Mapping[str, Any] | None = None
+) -> None:
+    """``{"machine": {...}, "measured_at": ..., "results": [row, ...]}``."""
+    document = {
+        "machine": dict(measured_on) if measured_on is not None else machine(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "results": [row.to_json() for row in rows],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
 
 
 def say(*parts: object) -> None:

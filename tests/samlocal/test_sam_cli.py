@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.template import load_template
 from tests.support.samlocal import Build
 
 pytestmark = pytest.mark.samlocal
@@ -26,20 +27,44 @@ def test_sam_build_builds_both_functions_and_the_layer(sam_build: Build) -> None
     assert "CodeUri: ApiFunction" in sam_build.template.read_text()
 
 
-def test_the_built_layer_ships_bytecode_that_survives_packaging(sam_build: Build) -> None:
-    """``/opt`` is read-only in Lambda: a module without its ``.pyc`` is compiled from source on
-    every cold start. Every module of the layer has one for the runtime's Python, hash-based
-    and unchecked (PEP 552: valid whatever file times zipping and unzipping leave), made from
-    the very source that ships beside it (tracebacks still name files and lines)."""
-    assert sam_build.returncode == 0, sam_build.output[-3000:]
-    layer = sam_build.directory / "CommonLayer" / "python"
-    sources = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
-    assert len(sources) > 500, len(sources)  # the package, Powertools, pydantic, ...
+def assert_unchecked_hash_bytecode(folder: Path, sources: list[Path]) -> None:
+    """Every source has its ``.pyc`` for the runtime's Python, hash-based and unchecked (PEP
+    552: valid whatever file times zipping and unzipping leave), made from the very source
+    that ships beside it (tracebacks still name files and lines)."""
     for source in sources:
         cached = Path(importlib.util.cache_from_source(str(source)))
-        assert cached.is_file(), f"no bytecode for {source.relative_to(layer)}"
+        assert cached.is_file(), f"no bytecode for {source.relative_to(folder)}"
         header = cached.read_bytes()[:16]
         assert header[:4] == importlib.util.MAGIC_NUMBER, source  # python3.13's bytecode
         flags = int.from_bytes(header[4:8], "little")
         assert flags == 0b01, (source, flags)  # hash-based, source never checked
         assert header[8:16] == importlib.util.source_hash(source.read_bytes()), source
+
+
+def test_the_built_layer_ships_bytecode_that_survives_packaging(sam_build: Build) -> None:
+    """``/opt`` is read-only in Lambda: a module without its ``.pyc`` is compiled from source on
+    every cold start."""
+    assert sam_build.returncode == 0, sam_build.output[-3000:]
+    layer = sam_build.directory / "CommonLayer" / "python"
+    sources = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
+    assert len(sources) > 500, len(sources)  # the package, Powertools, pydantic, ...
+    assert_unchecked_hash_bytecode(layer, sources)
+
+
+def test_every_built_function_ships_its_handler_as_bytecode_beside_its_source(
+    sam_build: Build,
+) -> None:
+    """``/var/task`` is read-only too: each function's ``app.py`` ships with its unchecked-hash
+    ``.pyc`` (functions/function.mk), and nothing else of the source folder (no Makefile)."""
+    assert sam_build.returncode == 0, sam_build.output[-3000:]
+    functions = [
+        logical_id
+        for logical_id, res in load_template()["Resources"].items()
+        if res["Type"] == "AWS::Serverless::Function"
+    ]
+    assert len(functions) == 7, functions
+    for function in functions:
+        folder = sam_build.directory / function
+        shipped = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        assert shipped == ["__pycache__/app.cpython-313.pyc", "app.py"], (function, shipped)
+        assert_unchecked_hash_bytecode(folder, [folder / "app.py"])
