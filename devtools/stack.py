@@ -84,7 +84,10 @@ class Stack:
     def write_state(self, directory: Path = STATE_DIR) -> Path:
         directory.mkdir(exist_ok=True)
         path = directory / "stack.json"
-        path.write_text(json.dumps(self.info(), indent=2) + "\n")
+        # Written whole, then renamed: a reader polling for the file never sees it half written.
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(self.info(), indent=2) + "\n")
+        partial.replace(path)
         return path
 
     def stop(self) -> None:
