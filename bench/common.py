@@ -239,8 +239,12 @@ def lambda_environment(
     endpoint_url: str | None = None,
 ) -> dict[str, str]:
     """The function's variables as Lambda sets them: the template's (defaults resolved),
-    the table, dummy credentials and region, ``AWS_LAMBDA_FUNCTION_NAME`` (so observability
-    decides as in Lambda) and, unless ``tracing``, ``POWERTOOLS_TRACE_DISABLED=true``."""
+    the table, dummy credentials and region, the runtime's own variables ("Defined runtime
+    environment variables" in the Lambda developer guide: libraries decide by them, e.g. the
+    X-Ray SDK takes Lambda's sampling decision instead of building a sampling client when
+    ``LAMBDA_TASK_ROOT`` is set) and, unless ``tracing``, ``POWERTOOLS_TRACE_DISABLED=true``.
+    With ``tracing``, the X-Ray variables Lambda adds for active tracing, the daemon on the
+    loopback (Lambda's is on a link-local address this machine must not send to)."""
     env = function_environment(logical_id)
     env.pop("AWS_ENDPOINT_URL", None)  # the template's empty default: unset in AWS
     env.update(DUMMY_AWS)
@@ -251,9 +255,16 @@ def lambda_environment(
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": MEMORY_MB.get(logical_id, "512"),
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "LAMBDA_TASK_ROOT": "/var/task",
+            "LAMBDA_RUNTIME_DIR": "/var/runtime",
+            "TZ": ":UTC",
         }
     )
-    if not tracing:
+    if tracing:
+        env["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
+        env["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000"
+    else:
         env["POWERTOOLS_TRACE_DISABLED"] = "true"
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url

@@ -1,5 +1,10 @@
 """Read API function: stories and Recent Stories from DynamoDB, behind API Gateway (REST)."""
 
+# First: Powertools' event_handler package without its __init__ (every resolver it has).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths

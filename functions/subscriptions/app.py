@@ -1,5 +1,10 @@
 """Subscriptions function: double opt-in signup, confirmation and unsubscribe links."""
 
+# First: Powertools' event_handler package without its __init__ (every resolver it has).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths

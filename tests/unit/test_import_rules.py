@@ -1,6 +1,8 @@
 """What a cold start imports, measured in a fresh interpreter: the read path never loads
-pydantic (about 100 ms of cold start). The import contracts in ``pyproject.toml`` check the
-module graph; only a real import shows that the lazy imports (``read_api.openapi``) stay lazy.
+pydantic (about 100 ms of cold start), no function loads the Powertools resolvers it does not
+use (``newsroom.core.lean_imports``), and tracing patches botocore only. The import contracts in
+``pyproject.toml`` check the module graph; only a real import shows that the lazy imports
+(``read_api.openapi``, the deferred ``event_handler`` package) stay lazy.
 """
 
 import json
@@ -13,7 +15,7 @@ import pytest
 from devtools.template import ROOT
 
 # Runs in the child: loads the handler module as a new Lambda container would, then reports
-# the pydantic modules it brought in.
+# the modules it brought in and what the X-Ray SDK patched (nothing unless tracing is on).
 _PROBE = """
 import json, os, sys
 from devtools.functions import load_function_module
@@ -22,13 +24,32 @@ from devtools.template import function_environment
 for key, value in function_environment(sys.argv[2]).items():
     os.environ.setdefault(key, value)
 load_function_module(sys.argv[1])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("pydantic"))))
+patcher = sys.modules.get("aws_xray_sdk.core.patcher")
+patched = sorted(patcher._PATCHED_MODULES) if patcher else []
+print(json.dumps({"modules": sorted(sys.modules), "patched": patched}))
 """
 
+# Modules only Powertools resolvers these functions never use would bring in.
+UNUSED_RESOLVERS = (
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.event_handler.bedrock_agent",
+    "aws_lambda_powertools.event_handler.vpc_lattice",
+)
+FUNCTIONS = [
+    ("api", "ApiFunction"),
+    ("subscriptions", "SubscriptionsFunction"),
+    ("ingest", "IngestFunction"),
+    ("digest", "DigestFunction"),
+    ("digest_sender", "DigestSenderFunction"),
+    ("mailer", "MailerFunction"),
+    ("bounces", "BouncesFunction"),
+]
 
-def pydantic_modules_after_loading(name: str, logical_id: str) -> list[str]:
-    """The ``pydantic*`` modules in ``sys.modules`` once ``functions/<name>/app.py`` is
-    imported in a fresh interpreter (the environment of a container, with dummy AWS)."""
+
+def after_loading(name: str, logical_id: str, tracing: bool = False) -> dict[str, list[str]]:
+    """What ``sys.modules`` holds (``modules``) and which libraries the X-Ray SDK patched
+    (``patched``) once ``functions/<name>/app.py`` is imported in a fresh interpreter (the
+    environment of a container, with dummy AWS; tracing as in Lambda with active tracing)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT / "layers" / "common"),
@@ -36,10 +57,20 @@ def pydantic_modules_after_loading(name: str, logical_id: str) -> list[str]:
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "STORIES_TABLE": "t",
         "SUBSCRIBERS_TABLE": "s",
     }
+    if tracing:  # what Lambda sets (the X-Ray SDK takes Lambda's sampling when it sees them)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": f"probe-{logical_id}",
+                "LAMBDA_TASK_ROOT": str(ROOT / "functions" / name),
+                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+                "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+            }
+        )
+    else:
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, name, logical_id],
         cwd=ROOT,
@@ -50,8 +81,12 @@ def pydantic_modules_after_loading(name: str, logical_id: str) -> list[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    modules: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
-    return modules
+    loaded: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def pydantic_modules_after_loading(name: str, logical_id: str) -> list[str]:
+    return [m for m in after_loading(name, logical_id)["modules"] if m.startswith("pydantic")]
 
 
 @pytest.mark.parametrize(
@@ -70,3 +105,30 @@ def test_read_path_functions_do_not_import_pydantic(name: str, logical_id: str) 
 def test_ingest_imports_pydantic_to_validate_stories() -> None:
     """The probe sees pydantic where it is meant to be: StoryIn validates uploads."""
     assert "pydantic" in pydantic_modules_after_loading("ingest", "IngestFunction")
+
+
+@pytest.mark.parametrize(("name", "logical_id"), FUNCTIONS)
+def test_no_function_loads_the_powertools_resolvers_it_does_not_use(
+    name: str, logical_id: str
+) -> None:
+    modules = set(after_loading(name, logical_id)["modules"])
+    assert modules.isdisjoint(UNUSED_RESOLVERS), sorted(modules.intersection(UNUSED_RESOLVERS))
+
+
+@pytest.mark.parametrize(
+    ("name", "logical_id"), [("api", "ApiFunction"), ("subscriptions", "SubscriptionsFunction")]
+)
+def test_the_rest_functions_get_the_rest_resolver_without_asyncio(
+    name: str, logical_id: str
+) -> None:
+    """AppSync's resolver brought asyncio (about 10 ms); the SQS functions still load it,
+    for Powertools' batch processing imports it itself."""
+    modules = after_loading(name, logical_id)["modules"]
+    assert "aws_lambda_powertools.event_handler.api_gateway" in modules
+    assert "asyncio" not in modules
+
+
+def test_tracing_patches_botocore_and_nothing_else() -> None:
+    loaded = after_loading("api", "ApiFunction", tracing=True)
+    assert loaded["patched"] == ["botocore"]
+    assert "sqlite3" not in loaded["modules"]

@@ -7,7 +7,7 @@ from html import escape
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
 from newsroom.http.problems import ApiProblem, InvalidParameters
 from newsroom.http.responses import cors_config, install_problem_handlers

@@ -1,0 +1,89 @@
+"""A package whose ``__init__`` is deferred (``newsroom.core.lean_imports``) behaves as the
+package does, except for when its ``__init__`` runs: only once a name is asked of the package
+itself that is not a submodule."""
+
+import importlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsroom.core.lean_imports import defer_package_init
+
+PACKAGE = "deferredpkg"
+
+
+@pytest.fixture
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A package like Powertools' event_handler: an __init__ importing every submodule, with a
+    log of what ran, in ``sys.modules['deferredpkg_log']``."""
+    root = tmp_path / PACKAGE
+    root.mkdir()
+    (root / "__init__.py").write_text(
+        "import deferredpkg_log\n"
+        "deferredpkg_log.ran.append('__init__')\n"
+        "from deferredpkg.light import Light\n"
+        "from deferredpkg.heavy import Heavy\n"
+        "__all__ = ['Heavy', 'Light']\n"
+    )
+    for name in ("light", "heavy"):
+        (root / f"{name}.py").write_text(
+            f"import deferredpkg_log\ndeferredpkg_log.ran.append('{name}')\n"
+            f"class {name.title()}: pass\n"
+        )
+    (tmp_path / "deferredpkg_log.py").write_text("ran = []\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield root
+    for name in [m for m in sys.modules if m.startswith(PACKAGE)]:
+        del sys.modules[name]
+
+
+def ran() -> list[str]:
+    return list(importlib.import_module("deferredpkg_log").ran)
+
+
+def test_a_submodule_imports_without_the_package_init(package: Path) -> None:
+    defer_package_init(PACKAGE)
+    from deferredpkg.light import Light  # type: ignore[import-not-found]
+
+    assert Light.__module__ == "deferredpkg.light"
+    assert ran() == ["light"]
+
+
+def test_a_submodule_named_on_the_package_imports_without_the_init(package: Path) -> None:
+    defer_package_init(PACKAGE)
+    from deferredpkg import light  # type: ignore[import-not-found]
+
+    assert light.Light.__name__ == "Light"
+    assert ran() == ["light"]
+
+
+def test_a_name_of_the_package_runs_its_init_once_and_is_the_submodules_own(
+    package: Path,
+) -> None:
+    defer_package_init(PACKAGE)
+    from deferredpkg.light import Light
+
+    deferred = sys.modules[PACKAGE]
+    assert deferred.Heavy.__module__ == "deferredpkg.heavy"
+    assert deferred.Light is Light
+    assert deferred.__all__ == ["Heavy", "Light"]
+    assert ran() == ["light", "__init__", "heavy"]
+
+
+def test_a_name_the_package_does_not_have_is_an_attribute_error(package: Path) -> None:
+    defer_package_init(PACKAGE)
+    with pytest.raises(AttributeError, match="Missing"):
+        _ = sys.modules[PACKAGE].Missing
+
+
+def test_a_package_already_imported_is_left_as_it_is(package: Path) -> None:
+    imported = importlib.import_module(PACKAGE)
+    assert defer_package_init(PACKAGE) is imported
+    assert ran() == ["__init__", "light", "heavy"]
+
+
+def test_a_module_that_is_not_a_package_is_refused(package: Path) -> None:
+    with pytest.raises(ImportError, match="not a package"):
+        defer_package_init("deferredpkg_log")
