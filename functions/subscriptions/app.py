@@ -1,7 +1,7 @@
 """Subscriptions function: double opt-in signup, confirmation and unsubscribe links."""
 
 # First: Powertools' event_handler package without its __init__ (every resolver it has).
-import newsroom.core.lean_imports  # noqa: F401
+import newsroom.core.lean_imports
 
 # isort: split
 
@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import newsroom.core.snapshots  # noqa: F401  (SnapStart: registers its after-restore hooks)
 from newsroom.core.observability import logger, tracer
 from newsroom.newsletter.routes import SubscriptionsApi
 from newsroom.newsletter.settings import NewsletterSettings

@@ -316,6 +316,7 @@ def test_lambda_permissions_name_their_source(
     SNS only from this stack's topics (the bounces function: SES's feedback topic)."""
     permissions = resources_of_type(translated, "AWS::Lambda::Permission")
     functions = {f"<{f}>" for f in resources_of_type(translated, "AWS::Lambda::Function")}
+    functions |= {f"<{a}>" for a in resources_of_type(translated, "AWS::Lambda::Alias")}
     rules = {f"<{r}.Arn>" for r in resources_of_type(translated, "AWS::Events::Rule")}
     topics = {f"<{t}>" for t in resources_of_type(translated, "AWS::SNS::Topic")}
     api_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:<ContentApi>/"
@@ -433,7 +434,8 @@ def test_cors_origins_come_from_a_parameter(translated: dict[str, Any], resolver
     # Preflights reach the functions (which answer with those origins): SAM added no CORS of
     # its own (mock OPTIONS integrations with fixed origins).
     functions = "|".join(resources_of_type(translated, "AWS::Lambda::Function"))
-    uri = re.compile(rf".*/functions/\$\{{({functions})\.Arn\}}/invocations")
+    aliases = "|".join(resources_of_type(translated, "AWS::Lambda::Alias"))
+    uri = re.compile(rf".*/functions/\$\{{(({functions})\.Arn|{aliases})\}}/invocations")
     paths = props(translated, "ContentApi")["Body"]["paths"]
     for path, methods in paths.items():
         for method, operation in methods.items():
