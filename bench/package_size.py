@@ -58,6 +58,28 @@ AS_BUILT_GOALS = {
     TRACING_ON: Goal("<=", 1.6),
 }
 REFERENCE_APP = 'import boto3\n\nclient = boto3.client("dynamodb")\n'
+# The price of Powertools alone, for scale: the reference plus a Logger and a REST resolver
+# with one route, imported the plain way (the package's __init__ and all its resolvers).
+MINIMAL_POWERTOOLS = "minimal_powertools"
+MINIMAL_POWERTOOLS_APP = """\
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+client = boto3.client("dynamodb")
+logger = Logger()
+app = APIGatewayRestResolver()
+
+
+@app.get("/stories")
+def stories():
+    return {"data": []}
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)
+"""
 # What the newsletter functions' settings require (names only: nothing is called at import).
 NEWSLETTER_ENV = {
     "SUBSCRIBERS_TABLE": "subscribers",
@@ -225,7 +247,13 @@ def against_reference(
     reference_app.parent.mkdir()
     reference_app.write_text(REFERENCE_APP)
     reference_env = child_environment(lambda_environment("ApiFunction", table="stories"), home)
-    contenders = [("reference", empty, reference_app, reference_env)]
+    minimal_app = tmp / MINIMAL_POWERTOOLS / "app.py"
+    minimal_app.parent.mkdir()
+    minimal_app.write_text(MINIMAL_POWERTOOLS_APP)
+    contenders = [
+        ("reference", empty, reference_app, reference_env),
+        (MINIMAL_POWERTOOLS, build / layer / "python", minimal_app, reference_env),
+    ]
     for function in functions:
         env = lambda_environment(function, table="stories")
         env.update({k: v for k, v in NEWSLETTER_ENV.items() if k not in env or not env[k]})
@@ -264,6 +292,17 @@ def against_reference(
             ratio=paired_ratio(samples[function], reference),
         )
         for function in [*functions, TRACING_ON]
+    ] + [
+        compared(
+            f"package.as_built.{MINIMAL_POWERTOOLS}",
+            median(samples[MINIMAL_POWERTOOLS]) * 1000,
+            median(reference) * 1000,
+            "ms",
+            None,
+            note="for scale: the reference + Powertools' Logger and REST resolver (one route),"
+            " imported the plain way, from the built layer; ratio: median of per-round ratios",
+            ratio=paired_ratio(samples[MINIMAL_POWERTOOLS], reference),
+        )
     ]
 
 
