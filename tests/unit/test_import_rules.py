@@ -5,29 +5,21 @@ use (``newsroom.core.lean_imports``), and tracing patches botocore only. The imp
 (``read_api.openapi``, the deferred ``event_handler`` package) stay lazy.
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from devtools.template import ROOT
+from tests.support.cold_container import LOAD_HANDLER, run_in_cold_container
 
-# Runs in the child: loads the handler module as a new Lambda container would, then reports
-# the modules it brought in and what the X-Ray SDK patched (nothing unless tracing is on).
-_PROBE = """
-import json, os, sys
-from devtools.functions import load_function_module
-from devtools.template import function_environment
-
-for key, value in function_environment(sys.argv[2]).items():
-    os.environ.setdefault(key, value)
+# Runs in the child: reports the modules the handler brought in and what the X-Ray SDK
+# patched (nothing unless tracing is on).
+_PROBE = (
+    LOAD_HANDLER
+    + """
 load_function_module(sys.argv[1])
 patcher = sys.modules.get("aws_xray_sdk.core.patcher")
 patched = sorted(patcher._PATCHED_MODULES) if patcher else []
 print(json.dumps({"modules": sorted(sys.modules), "patched": patched}))
 """
+)
 
 # Modules only Powertools resolvers these functions never use would bring in.
 UNUSED_RESOLVERS = (
@@ -48,40 +40,8 @@ FUNCTIONS = [
 
 def after_loading(name: str, logical_id: str, tracing: bool = False) -> dict[str, list[str]]:
     """What ``sys.modules`` holds (``modules``) and which libraries the X-Ray SDK patched
-    (``patched``) once ``functions/<name>/app.py`` is imported in a fresh interpreter (the
-    environment of a container, with dummy AWS; tracing as in Lambda with active tracing)."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT / "layers" / "common"),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "STORIES_TABLE": "t",
-        "SUBSCRIBERS_TABLE": "s",
-    }
-    if tracing:  # what Lambda sets (the X-Ray SDK takes Lambda's sampling when it sees them)
-        env.update(
-            {
-                "AWS_LAMBDA_FUNCTION_NAME": f"probe-{logical_id}",
-                "LAMBDA_TASK_ROOT": str(ROOT / "functions" / name),
-                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-                "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
-            }
-        )
-    else:
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, name, logical_id],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    loaded: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    (``patched``) once ``functions/<name>/app.py`` is imported in a fresh interpreter."""
+    loaded: dict[str, list[str]] = run_in_cold_container(_PROBE, name, logical_id, tracing)
     return loaded
 
 

@@ -6,20 +6,18 @@ runtime runs it (``snapshot_restore_py``'s registry) and gives fresh state.
 The rules: "Handling uniqueness with Lambda SnapStart" and "Maximize Lambda SnapStart
 performance" (network connections) in the Lambda developer guide."""
 
-import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from devtools.template import ROOT, load_template
+from devtools.template import load_template
+from tests.support.cold_container import LOAD_HANDLER, run_in_cold_container
 
-# Runs in the child: every connect() refused and recorded, the handler loaded with the
-# function's variables, then the after-restore hooks run as the runtime runs them.
-_PROBE = """
-import json, os, random, socket, sys
+# Runs in the child: every connect() refused and recorded while the handler loads, then the
+# after-restore hooks run as the runtime runs them.
+_PROBE = (
+    """
+import socket
 attempts = []
 
 def refuse(self, address):
@@ -27,13 +25,11 @@ def refuse(self, address):
     raise OSError("no network at INIT")
 
 socket.socket.connect = refuse
-from devtools.functions import load_function_module
-from devtools.template import function_environment
-
-for key, value in function_environment(sys.argv[2]).items():
-    os.environ.setdefault(key, value)
+"""
+    + LOAD_HANDLER
+    + """
 load_function_module(sys.argv[1])
-import snapshot_restore_py
+import random, snapshot_restore_py
 
 random.seed(1234)  # the state a snapshot would hold, identical in every restored environment
 frozen = random.random()
@@ -44,6 +40,7 @@ for func, args, kwargs in snapshot_restore_py.get_after_restore():
     func(*args, **kwargs)
 print(json.dumps({"attempts": attempts, "hooks": hooks, "same": random.random() == frozen}))
 """
+)
 
 
 def snapstart_functions() -> list[tuple[str, str]]:
@@ -57,28 +54,7 @@ def snapstart_functions() -> list[tuple[str, str]]:
 
 
 def restored(name: str, logical_id: str) -> dict[str, Any]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT / "layers" / "common"),
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "STORIES_TABLE": "t",
-        "SUBSCRIBERS_TABLE": "s",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, name, logical_id],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = run_in_cold_container(_PROBE, name, logical_id)
     return report
 
 
