@@ -19,7 +19,14 @@ from pathlib import Path
 from bench.common import RESULTS_PATH, Row, format_table, say, write_results
 from devtools.template import ROOT
 
-GROUPS = ("cold_start", "warm", "dynamodb_flat", "ingest_scale", "package_size")
+GROUPS = (
+    "cold_start",
+    "warm",
+    "dynamodb_flat",
+    "ingest_scale",
+    "ingest_latency",
+    "package_size",
+)
 
 
 def run_group_here(name: str, quick: bool, rows_file: Path) -> None:

@@ -23,10 +23,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -74,12 +75,17 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def child_handler(key: str, size: int) -> dict[str, Any]:
-    """Load the ingest function as Lambda would, then process one S3 event."""
+def child_handler(
+    key: str, size: int, prepare: Callable[[ModuleType], None] | None = None
+) -> dict[str, Any]:
+    """Load the ingest function as Lambda would, then process one S3 event. ``prepare`` gets
+    the loaded module before the clock starts (e.g. to hook its clients)."""
     from devtools.events import s3_event, s3_record
     from devtools.functions import LambdaContext, load_function_module
 
     module = load_function_module("ingest")
+    if prepare is not None:
+        prepare(module)
     operations: Counter[str] = Counter()
 
     def count(model: Any, **_: Any) -> None:
@@ -103,14 +109,17 @@ def child_handler(key: str, size: int) -> dict[str, Any]:
     }
 
 
-def child_reference(key: str) -> dict[str, Any]:
-    """The naive ingest: read the file, ``json.loads`` each line, one ``PutItem`` each."""
+def child_reference(key: str, prepare: Callable[[Any, Any], None] | None = None) -> dict[str, Any]:
+    """The naive ingest: read the file, ``json.loads`` each line, one ``PutItem`` each.
+    ``prepare`` gets its S3 and DynamoDB clients before the clock starts."""
     from boto3.dynamodb.types import TypeSerializer
 
     from newsroom.core import aws
     from newsroom.stories.items import STORY_SK, story_pk
 
     s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
+    if prepare is not None:
+        prepare(s3, dynamodb)
     serializer = TypeSerializer()
     baseline = _peak_rss_kib()
     cpu, started = _cpu_seconds(), time.perf_counter()
@@ -147,8 +156,27 @@ def child_main(argv: list[str]) -> None:
         result = child_handler(args.key, args.size)
     else:
         result = child_reference(args.key)
+    report_to_parent(result)
+
+
+def report_to_parent(result: Mapping[str, Any]) -> None:
+    """The child's last line: its result, behind ``RESULT_MARKER`` (the handler logs too)."""
     sys.stdout.flush()
     print(RESULT_MARKER + json.dumps(result), flush=True)
+
+
+def run_child(module: str, args: Sequence[str], env: Mapping[str, str]) -> dict[str, Any]:
+    """``python -m <module> --child <args>`` with ``env``; the result it reported. Raises
+    with the child's output when it failed or reported nothing."""
+    command = [python(), "-m", module, "--child", *args]
+    done = subprocess.run(
+        command, env=dict(env), cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    lines = [x for x in done.stdout.splitlines() if x.startswith(RESULT_MARKER)]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{args[0]} run failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_MARKER))
+    return result
 
 
 # -- the parent ----------------------------------------------------------------------------
@@ -220,16 +248,9 @@ class Bench:
 
     def run(self, mode: str, key: str, size: int, stories: int) -> Run:
         self.fresh_table()
-        command = [python(), "-m", "bench.ingest_scale", "--child", mode, key, str(size)]
         server_cpu = process_cpu_seconds(self.server_pid)
-        done = subprocess.run(
-            command, env=self.env, cwd=ROOT, capture_output=True, text=True, check=False
-        )
+        result = run_child("bench.ingest_scale", [mode, key, str(size)], self.env)
         server_cpu = process_cpu_seconds(self.server_pid) - server_cpu
-        lines = [x for x in done.stdout.splitlines() if x.startswith(RESULT_MARKER)]
-        if done.returncode != 0 or not lines:
-            raise RuntimeError(f"{mode} run failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
-        result = json.loads(lines[-1].removeprefix(RESULT_MARKER))
         if result["status"] != "ok" or result["counts"]["created"] != stories:
             raise RuntimeError(f"{mode} run did not store every story: {result}")
         return Run(
