@@ -26,6 +26,7 @@ GROUPS = (
     "ingest_scale",
     "ingest_latency",
     "package_size",
+    "local_load",
 )
 
 

@@ -54,11 +54,17 @@ def main(argv: list[str] | None = None) -> int:
         "port of the embedded AWS endpoint (default: any free port)",
     )
     parser.add_argument("--no-seed", action="store_true", help="start without sample stories")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run moto and every function in this process (one API invocation at a time) "
+        "instead of one process per function container and one for moto",
+    )
     args = parser.parse_args(argv)
     quiet_logs()
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-    stack = start_stack(port=args.port, backend_port=args.backend_port)
+    stack = start_stack(port=args.port, backend_port=args.backend_port, workers=not args.in_process)
     with until_stopped(stack) as stopping:
         if not args.no_seed:
             receipts = stack.seed()

@@ -23,6 +23,7 @@ from devtools.events import apigw_event
 from devtools.functions import LambdaContext
 from devtools.template import load_template, resource
 from devtools.translate import Resolver
+from devtools.workers import WorkerHandler
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # API Gateway's payload quota (10 MB): larger requests are refused before any integration.
@@ -30,7 +31,8 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 # Powertools keeps the event being resolved in a class attribute (BaseRouter.current_event)
 # that every resolver of a process shares. In Lambda each container is its own process; here
 # the containers share one, so two resolving at once read each other's request (If-None-Match,
-# Origin, request id): proxy invocations run one at a time.
+# Origin, request id): proxy invocations of in-process containers run one at a time.
+# Containers whose handler runs in a worker process (devtools/workers.py) run in parallel.
 _RESOLVING = threading.Lock()
 
 
@@ -80,16 +82,33 @@ def _gateway_response(kind: str, request_id: str) -> tuple[int, dict[str, str], 
 
 
 class Container:
-    """One warm Lambda container: a handler that runs one invocation at a time."""
+    """One warm Lambda container: a handler that runs one invocation at a time, in this
+    process or (a ``WorkerHandler``) in a worker process of its own."""
 
     def __init__(self, handler: Handler, name: str) -> None:
         self.handler = handler
         self.name = name
         self.lock = threading.Lock()
+        self.pending = 0  # invocations the gateway has sent here and not seen answered
+
+    @property
+    def isolated(self) -> bool:
+        """Whether the handler runs in its own process (no state shared with the others)."""
+        return isinstance(self.handler, WorkerHandler)
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             return self.handler(event, LambdaContext(self.name))
+
+    def warm(self) -> None:
+        """Wait until the container's worker, if it has one, has finished its cold start."""
+        if isinstance(self.handler, WorkerHandler):
+            self.handler.warm()
+
+    def close(self) -> None:
+        """End the container's worker process, if it has one."""
+        if isinstance(self.handler, WorkerHandler):
+            self.handler.close()
 
 
 class Gateway:
@@ -108,6 +127,7 @@ class Gateway:
         self.stage = stage
         self.min_compression = resource(api_id).get("MinimumCompressionSize")
         self._next = 0
+        self._picking = threading.Lock()
         # Local-only conveniences (e.g. run the digest now): never part of the deployed API.
         self.local_routes: dict[
             tuple[str, str], Callable[[], tuple[int, list[tuple[str, str]], bytes]]
@@ -121,6 +141,19 @@ class Gateway:
                 return container
         self._next = (self._next + 1) % len(pool)
         return pool[self._next]
+
+    def _invoke(self, function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        if not all(c.isolated for c in self.containers[function_id]):
+            with _RESOLVING:
+                return self._container(function_id).invoke(event)
+        with self._picking:  # an idle container, else the least queued: never two on one idle
+            container = min(self.containers[function_id], key=lambda c: c.pending)
+            container.pending += 1
+        try:
+            return container.invoke(event)
+        finally:
+            with self._picking:
+                container.pending -= 1
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -151,8 +184,7 @@ class Gateway:
             method, path, split.query, route, path_params, headers, body, host, request_id
         )
         try:
-            with _RESOLVING:
-                result = self._container(route.function_id).invoke(event)
+            result = self._invoke(route.function_id, event)
         except Exception:  # the function crashed: API Gateway answers 502
             return (
                 502,

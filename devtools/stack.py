@@ -15,12 +15,13 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from devtools.backend import Backend, start_backend
+from devtools.backend import Backend, raw_emails_in_process, start_backend
 from devtools.functions import load_function_module
 from devtools.gateway import Container, Gateway, serve
 from devtools.queues import create_queue_with_dead_letters
 from devtools.sqs_trigger import SqsTrigger
 from devtools.template import ROOT, function_environment, resource, s3_event_prefix
+from devtools.workers import WorkerHandler
 
 log = logging.getLogger("stack")
 NOTIFICATION_QUEUE = "content-bucket-notifications"
@@ -58,6 +59,14 @@ def load_handler(module: str, env: dict[str, str]) -> Any:
     return load_function_module(module, env).handler
 
 
+def container(module: str, function_id: str, env: dict[str, str], *, workers: bool) -> Container:
+    """A warm container of ``functions/<module>/app.py``: its handler loaded in this process,
+    or, with ``workers``, in a worker process of its own (devtools/workers.py)."""
+    if workers:
+        return Container(WorkerHandler(module, env, function_id), function_id)
+    return Container(load_handler(module, env), function_id)
+
+
 @dataclass
 class Stack:
     backend: Backend
@@ -69,6 +78,7 @@ class Stack:
     signups: SqsTrigger | None = None
     digest_batches: SqsTrigger | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    containers: list[Container] = field(default_factory=list)  # every one, to close at stop
     delivered: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
 
@@ -94,6 +104,8 @@ class Stack:
         self.stop_event.set()
         self.http.shutdown()
         self.http.server_close()
+        for each in self.containers:
+            each.close()
         self.backend.stop()
 
     def _deliver(self) -> None:
@@ -164,8 +176,9 @@ class Stack:
         return {**plan, "status": run.status, **{o: getattr(run, o) for o in OUTCOMES}}
 
     def sent_emails(self) -> list[dict[str, Any]]:
-        """Every email the embedded SES accepted, oldest first (moto keeps them)."""
-        return sent_emails()
+        """Every email the embedded SES accepted, oldest first (moto keeps them), wherever
+        moto runs."""
+        return decode_emails(self.backend.raw_emails())
 
     def _digest_route(self) -> tuple[int, list[tuple[str, str]], bytes]:
         body = json.dumps(self.run_digest()).encode()
@@ -224,14 +237,13 @@ def scheduled_event() -> dict[str, Any]:
 
 def sent_emails() -> list[dict[str, Any]]:
     """The emails moto's SES (running in this process) has accepted, decoded."""
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
+    return decode_emails(raw_emails_in_process())
 
+
+def decode_emails(raws: list[str]) -> list[dict[str, Any]]:
+    """Raw MIME messages as ``to``, ``from``, ``subject``, headers, text, html and links."""
     emails = []
-    for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages:
-        raw = getattr(message, "raw_data", None)
-        if raw is None:
-            continue
+    for raw in raws:
         parsed = email.message_from_string(raw, policy=email.policy.default)
         text = parsed.get_body(preferencelist=("plain",))
         html = parsed.get_body(preferencelist=("html",))
@@ -256,9 +268,15 @@ def start_stack(
     backend_port: int = 0,
     api_containers: int = 4,
     api_env: dict[str, str] | None = None,
+    workers: bool = False,
 ) -> Stack:
-    """Start everything; returns once the API answers and notifications flow."""
-    backend = start_backend(backend_port)
+    """Start everything; returns once the API answers and notifications flow.
+
+    With ``workers``, every function container runs in a process of its own and moto in
+    another, as Lambda and ``sam local`` do: the API's containers answer in parallel. Without,
+    all of it runs in this process (moto's in-process state, e.g. ``sent_emails()``, readable;
+    Container handlers patchable)."""
+    backend = start_backend(backend_port, own_process=workers)
     sqs = backend.client("sqs")
     queue_url = sqs.create_queue(QueueName=NOTIFICATION_QUEUE)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -295,11 +313,10 @@ def start_stack(
         },
     )
     gateway.containers["ApiFunction"] = [
-        Container(load_handler("api", env), "ApiFunction") for _ in range(api_containers)
+        container("api", "ApiFunction", env, workers=workers) for _ in range(api_containers)
     ]
-    ingest = Container(
-        load_handler("ingest", _env_for("IngestFunction", backend, {})),
-        "IngestFunction",
+    ingest = container(
+        "ingest", "IngestFunction", _env_for("IngestFunction", backend, {}), workers=workers
     )
     newsletter_env = {
         "PUBLIC_API_URL": api_url,
@@ -313,16 +330,17 @@ def start_stack(
         DIGEST_DEAD_LETTERS,
         visibility_timeout=LOCAL_VISIBILITY_TIMEOUT,
     ).url
-    digest = Container(
-        load_handler(
-            "digest",
-            _env_for("DigestFunction", backend, {**newsletter_env, "DIGEST_QUEUE_URL": digest_url}),
-        ),
+    digest = container(
+        "digest",
         "DigestFunction",
+        _env_for("DigestFunction", backend, {**newsletter_env, "DIGEST_QUEUE_URL": digest_url}),
+        workers=workers,
     )
-    digest_sender = Container(
-        load_handler("digest_sender", _env_for("DigestSenderFunction", backend, newsletter_env)),
+    digest_sender = container(
+        "digest_sender",
         "DigestSenderFunction",
+        _env_for("DigestSenderFunction", backend, newsletter_env),
+        workers=workers,
     )
     digest_batches = SqsTrigger(
         sqs,
@@ -340,21 +358,31 @@ def start_stack(
     ).url
     newsletter_env["SIGNUP_QUEUE_URL"] = signup_url
     gateway.containers["SubscriptionsFunction"] = [
-        Container(
-            load_handler(
-                "subscriptions",
-                _env_for("SubscriptionsFunction", backend, newsletter_env),
-            ),
+        container(
+            "subscriptions",
             "SubscriptionsFunction",
+            _env_for("SubscriptionsFunction", backend, newsletter_env),
+            workers=workers,
         )
         for _ in range(2)
     ]
-    mailer = Container(
-        load_handler("mailer", _env_for("MailerFunction", backend, newsletter_env)),
+    mailer = container(
+        "mailer",
         "MailerFunction",
+        _env_for("MailerFunction", backend, newsletter_env),
+        workers=workers,
     )
     signups = SqsTrigger(sqs, signup_url, lambda event, _: mailer.invoke(event), None)
     stack = Stack(backend, api_url, http, queue_url, ingest, digest, signups, digest_batches)
+    stack.containers = [
+        *(c for pool in gateway.containers.values() for c in pool),
+        ingest,
+        digest,
+        digest_sender,
+        mailer,
+    ]
+    for each in stack.containers:  # the workers started together: their cold starts overlap
+        each.warm()
     gateway.local_routes[("POST", "/_local/digest")] = stack._digest_route
     gateway.local_routes[("GET", "/_local/emails")] = stack._emails_route
     threading.Thread(target=stack._deliver, name="s3-notifications", daemon=True).start()

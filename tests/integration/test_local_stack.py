@@ -21,9 +21,10 @@ from tests.support.stack import running_stack
 SEED_SLUG = "russia-china-ai-partnership-putin-sberbank"
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    with running_stack() as running:
+@pytest.fixture(scope="module", params=["in-process", "workers"])
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """Every behaviour in both modes: all in this process, and as ``make dev`` runs it."""
+    with running_stack(workers=request.param == "workers") as running:
         yield running
 
 
