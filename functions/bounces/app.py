@@ -1,6 +1,11 @@
 """Bounces function (SNS): SES's bounce and complaint events for the stack's configuration
 set -> the addresses suppressed in the subscribers table, never mailed again."""
 
+# First: Powertools' packages without their __init__ (every resolver, every event class).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from dataclasses import asdict
 from typing import Any
 

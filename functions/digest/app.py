@@ -1,6 +1,11 @@
 """Digest function (EventBridge schedule): plans the day's digest run. It sends no email: it
 puts the confirmed subscribers on the digest queue in batches, for DigestSenderFunction."""
 
+# First: Powertools' packages without their __init__ (every resolver, every event class).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from dataclasses import asdict
 from typing import Any
 

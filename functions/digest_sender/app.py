@@ -2,6 +2,11 @@
 get the day's digest, under the sending budget all senders share; failed messages are
 reported for redelivery (partial batch responses)."""
 
+# First: Powertools' packages without their __init__ (every resolver, every event class).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (

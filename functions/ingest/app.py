@@ -1,5 +1,10 @@
 """Ingest function: S3 ``ObjectCreated`` on ``incoming/`` -> validated stories in DynamoDB."""
 
+# First: Powertools' packages without their __init__ (every resolver, every event class).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -2,6 +2,11 @@
 under SES's sending rate; failed records are reported for redelivery (partial batch
 responses), permanent SES refusals are dropped."""
 
+# First: Powertools' packages without their __init__ (every resolver, every event class).
+import newsroom.core.lean_imports  # noqa: F401
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (

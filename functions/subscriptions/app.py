@@ -1,6 +1,6 @@
 """Subscriptions function: double opt-in signup, confirmation and unsubscribe links."""
 
-# First: Powertools' event_handler package without its __init__ (every resolver it has).
+# First: Powertools' packages without their __init__ (every resolver, every event class).
 import newsroom.core.lean_imports
 
 # isort: split

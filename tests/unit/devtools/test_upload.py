@@ -266,7 +266,9 @@ def test_a_receipt_older_than_the_upload_is_not_its_receipt(s3: Any, folder: Pat
     now = head["LastModified"]
 
     assert upload.fetch_receipt(s3, BUCKET, Upload(file, "k", etag, now, key)) is not None
-    later = now + timedelta(seconds=1)
+    # An upload after the receipt was written (S3 times are whole seconds: the receipt's own,
+    # not the story's, which may be a second earlier).
+    later = s3.head_object(Bucket=BUCKET, Key=key)["LastModified"] + timedelta(seconds=1)
     assert upload.fetch_receipt(s3, BUCKET, Upload(file, "k", etag, later, key)) is None
     other = Upload(file, "k", "f" * 32, now, key)
     assert upload.fetch_receipt(s3, BUCKET, other) is None

@@ -1,30 +1,59 @@
-"""Imported first by every handler: Powertools' ``event_handler`` package without the cost of
-its ``__init__``.
+"""Imported first by the handlers: Powertools' ``event_handler`` and event data classes
+without the cost of their packages' ``__init__``.
 
-Python runs a package's ``__init__`` before any of its submodules, and Powertools'
+Python runs a package's ``__init__`` before any of its submodules. Powertools'
 ``event_handler/__init__.py`` imports every resolver it has (AppSync, which imports asyncio,
-Bedrock, VPC Lattice, ...): about 15 ms of every cold start of the REST functions, measured
-with ``-X importtime`` on the built layer, for code they never run. (Powertools made its
-parser's envelopes lazy the same way in PR 8405.)
+Bedrock, VPC Lattice, ...), and ``utilities/data_classes/__init__.py`` every event class (about
+30 modules), which the REST resolver then asks for by name: together about 20 ms of every cold
+start, measured with ``-X importtime`` on the built layer, for code these functions never run.
+(Powertools made its parser's envelopes lazy the same way, PR 8405.)
 
-``defer_package_init`` registers the package module without running its ``__init__``: its
-submodules import as usual (``event_handler.api_gateway``), and the first time anything asks the
-package itself for a name that is not a submodule (``from aws_lambda_powertools.event_handler
-import AppSyncResolver``), the real ``__init__`` runs, once, into the same module object. So
-every name stays where Powertools puts it; only the price moves to whoever uses it.
+``defer_package_init`` registers the package module without running its ``__init__``:
+- a name the ``__init__`` imports from one of the package's submodules (``from .sqs_event
+  import SQSEvent``, read from its source) is imported from that submodule alone, when first
+  asked for, and is the same object the ``__init__`` would have bound;
+- a submodule imports as usual (``event_handler.api_gateway``);
+- anything else asked of the package itself (``__all__``, a name the ``__init__`` defines)
+  runs the real ``__init__``, once, into the same module object.
+So every name stays where Powertools puts it; only the price moves to whoever uses it.
 """
 
+import ast
 import importlib
 import importlib.util
 import sys
+from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-DEFERRED_PACKAGES = ("aws_lambda_powertools.event_handler",)
+DEFERRED_PACKAGES = (
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+)
+
+
+def _exports(name: str, spec: ModuleSpec) -> dict[str, tuple[str, str]]:
+    """Name -> (submodule, its name there) for every ``from <submodule> import ...`` at the
+    top of the package's ``__init__`` (absolute or relative); empty without its source."""
+    get_source = getattr(spec.loader, "get_source", None)
+    source = get_source(name) if get_source else None
+    exports: dict[str, tuple[str, str]] = {}
+    for node in ast.parse(source or "").body:
+        if not isinstance(node, ast.ImportFrom) or not node.module:
+            continue
+        if node.level == 1:
+            module = f"{name}.{node.module}"
+        elif node.level == 0 and node.module.startswith(f"{name}."):
+            module = node.module
+        else:
+            continue
+        for alias in node.names:
+            exports[alias.asname or alias.name] = (module, alias.name)
+    return exports
 
 
 def defer_package_init(name: str) -> ModuleType:
-    """``sys.modules[name]``: the package, its ``__init__`` deferred to the first lookup of a
-    name on it that is not a submodule. A package already imported is left as it is."""
+    """``sys.modules[name]``: the package, its ``__init__`` deferred (see the module's
+    docstring). A package already imported is left as it is."""
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.find_spec(name)
@@ -32,8 +61,14 @@ def defer_package_init(name: str) -> ModuleType:
         raise ImportError(f"{name} is not a package", name=name)
     loader = spec.loader
     package = importlib.util.module_from_spec(spec)
+    exports = _exports(name, spec)
 
     def __getattr__(attribute: str) -> object:  # PEP 562: a module-level __getattr__
+        if attribute in exports:
+            submodule, original = exports[attribute]
+            value = getattr(importlib.import_module(submodule), original)
+            setattr(package, attribute, value)
+            return value
         if not attribute.startswith("__"):
             submodule = f"{name}.{attribute}"
             if importlib.util.find_spec(submodule) is not None:
