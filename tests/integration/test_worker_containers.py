@@ -204,6 +204,24 @@ def worker_stack() -> Iterator[Stack]:
         yield running
 
 
+def signed_up(stack: Stack, address: str) -> list[dict[str, Any]]:
+    """Sign ``address`` up through the stack's API (a 202) and return the confirmation emails
+    the stack's SES has sent it, once there is one (within 30 s)."""
+    request = urllib.request.Request(
+        stack.api_url + "/subscriptions",
+        data=json.dumps({"email": address}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+    deadline = time.monotonic() + 30
+    while not (mails := [m for m in stack.sent_emails() if m["to"] == address]):
+        assert time.monotonic() < deadline, "no confirmation email after 30 s"
+        time.sleep(0.1)
+    return mails
+
+
 def test_the_stack_in_workers_mode_runs_moto_and_functions_in_other_processes(
     worker_stack: Stack,
 ) -> None:
@@ -214,18 +232,7 @@ def test_the_stack_in_workers_mode_runs_moto_and_functions_in_other_processes(
 
 def test_the_stack_in_workers_mode_reports_the_emails_moto_sent(worker_stack: Stack) -> None:
     address = f"worker-{uuid.uuid4().hex[:8]}@example.com"
-    request = urllib.request.Request(
-        worker_stack.api_url + "/subscriptions",
-        data=json.dumps({"email": address}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 202
-    deadline = time.monotonic() + 30
-    while not (mails := [m for m in worker_stack.sent_emails() if m["to"] == address]):
-        assert time.monotonic() < deadline, "no confirmation email after 30 s"
-        time.sleep(0.1)
+    mails = signed_up(worker_stack, address)
     assert len(mails) == 1
     assert any("/subscriptions/confirm" in link for link in mails[0]["links"])
     with urllib.request.urlopen(worker_stack.api_url + "/_local/emails", timeout=30) as response:
@@ -251,17 +258,7 @@ def test_the_stack_in_workers_mode_runs_the_digest_through_its_queue(worker_stac
     )
     assert worker_stack.wait_for_receipt(key, timeout=30)["counts"]["created"] == 1
     address = f"digest-{uuid.uuid4().hex[:8]}@example.com"
-    request = urllib.request.Request(
-        worker_stack.api_url + "/subscriptions",
-        data=json.dumps({"email": address}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request, timeout=30).close()
-    deadline = time.monotonic() + 30
-    while not (mails := [m for m in worker_stack.sent_emails() if m["to"] == address]):
-        assert time.monotonic() < deadline, "no confirmation email after 30 s"
-        time.sleep(0.1)
+    mails = signed_up(worker_stack, address)
     [confirm] = [link for link in mails[0]["links"] if "/subscriptions/confirm" in link]
     assert confirm.startswith(worker_stack.api_url)
     with urllib.request.urlopen(confirm, timeout=30) as response:
