@@ -1,5 +1,6 @@
 """DynamoDB work per request is flat: the same number of calls and items read for a list
-page whatever the table size and however deep the page.
+page whatever the table size and however deep the page, and for a page of the daily archive
+(``date=``) whatever the table holds on other days.
 
 moto in-process (``mock_aws``), the table created from ``template.yaml``, seeded fast with
 ``BatchWriteItem`` of the items the ingest builds (``story_item`` + ``topic_entries``). The
@@ -113,9 +114,10 @@ def seed(client: Any, count: int) -> None:
         flush()
 
 
-def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost]:
+def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost, PageCost]:
     """Seed ``count`` stories in a fresh moto, then follow the list's cursors for up to
-    ``pages`` pages; returns each page's cost and a story's (``GET /stories/{slug}``)."""
+    ``pages`` pages; returns each page's cost, a story's (``GET /stories/{slug}``) and the
+    first page of the first day's archive."""
     with mock_aws():
         from newsroom.core import aws
 
@@ -156,8 +158,16 @@ def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost]:
         )
         assert response["statusCode"] == 200, response
         story = PageCost(0, meter.calls, 0, ",".join(meter.operations), 1)
+        meter.reset()
+        archive_query = {"limit": str(LIMIT), "date": START.date().isoformat()}
+        response = api.handler(
+            apigw_event("GET", "/stories", resource="/stories", query=archive_query), context
+        )
+        assert response["statusCode"] == 200, response
+        returned = len(json.loads(response["body"])["data"])
+        archive = PageCost(1, meter.calls, meter.scanned, ",".join(meter.operations), returned)
         aws.client.cache_clear()
-    return costs, story
+    return costs, story, archive
 
 
 def deepest_full(costs: list[PageCost], wanted: int) -> PageCost:
@@ -175,8 +185,8 @@ def run(quick: bool) -> list[Row]:
     say(f"dynamodb flat: list pages of {LIMIT} at {small} and {large} stories (moto in-process)")
     results = {}
     for count in (small, large):
-        costs, story = walk(count, DEEP_PAGE)
-        results[count] = (costs, story)
+        costs, story, archive = walk(count, DEEP_PAGE)
+        results[count] = (costs, story, archive)
         for cost in costs:
             if cost.page in (1, 2, len(costs) - 1, len(costs), DEEP_PAGE):
                 say(
@@ -191,7 +201,10 @@ def run(quick: bool) -> list[Row]:
             f" call(s) [{story.operations}]"
         )
 
-    (small_costs, small_story_cost), (large_costs, large_story_cost) = (
+    (
+        (small_costs, small_story_cost, small_archive),
+        (large_costs, large_story_cost, large_archive),
+    ) = (
         results[small],
         results[large],
     )
@@ -245,4 +258,19 @@ def run(quick: bool) -> list[Row]:
             f"GET /stories/{{slug}} at {large} vs {small} stories",
         ),
     ]
+    archive_note = (
+        f"GET /stories?date={START.date()}&limit={LIMIT}: page 1 of that day's archive at"
+        f" {large} stories over {large * 7 // 3 // 1440 + 1} days vs {small} stories all on it"
+    )
+    for what, unit in (("calls", "calls/request"), ("items_read", "items/request")):
+        rows.append(
+            compared(
+                f"dynamodb.archive.page1.{what}",
+                getattr(large_archive, what),
+                getattr(small_archive, what),
+                unit,
+                SAME,
+                archive_note + (" (ScannedCount)" if what == "items_read" else ""),
+            )
+        )
     return rows

@@ -244,7 +244,7 @@ def assert_problem(
 
 
 def assert_page(
-    reply: Reply, *, limit: int, topic: str | None, cursor: str | None
+    reply: Reply, *, limit: int, topic: str | None, cursor: str | None, day: str | None = None
 ) -> dict[str, Any]:
     """One page of Recent Stories: shape, links, Link header, caching headers."""
     assert reply.status == 200, reply.body
@@ -261,6 +261,8 @@ def assert_page(
     asked = {"limit": [str(limit)]}
     if topic is not None:
         asked["topic"] = [topic]
+    if day is not None:
+        asked["date"] = [day]
     assert_url(page["links"]["self"], {**asked, **({"cursor": [cursor]} if cursor else {})})
     next_cursor = page["meta"]["next_cursor"]
     if next_cursor is None:
@@ -279,15 +281,20 @@ def assert_url(link: str, query: dict[str, list[str]]) -> None:
     assert parse_qs(parts.query) == query
 
 
-def walk(api: Client, *, limit: int, topic: str | None = None) -> list[dict[str, Any]]:
+def walk(
+    api: Client, *, limit: int, topic: str | None = None, day: str | None = None
+) -> list[dict[str, Any]]:
     """Every page of a list, following ``links.next`` the way a client would."""
     query: dict[str, str | list[str]] = {"limit": str(limit)}
     if topic is not None:
         query["topic"] = topic
+    if day is not None:
+        query["date"] = day
     pages: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = assert_page(api.get("/stories", query), limit=limit, topic=topic, cursor=cursor)
+        reply = api.get("/stories", query)
+        page = assert_page(reply, limit=limit, topic=topic, cursor=cursor, day=day)
         pages.append(page)
         if page["links"]["next"] is None:
             return pages
@@ -912,6 +919,101 @@ def test_feeds_of_an_empty_table_are_valid_and_empty(api: Client, stories_table:
     assert rss.findall("./channel/item") == []
 
 
+# -- the daily archive -----------------------------------------------------------------
+
+
+def days_around(day: str) -> list[dict[str, Any]]:
+    """Stories on ``day`` (UTC), at its first and last second included, and on the days
+    either side of it, topics ai / space alternating; a draft and a retraction on ``day``."""
+    before = (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
+    after = (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat()
+    values = [
+        story(f"on-{i:02d}", published_at=f"{day}T{i:02d}:30:00Z", topics=[("ai", "space")[i % 2]])
+        for i in range(24)
+    ]
+    values += [
+        story("first-second", published_at=f"{day}T00:00:00Z"),
+        story("last-second", published_at=f"{day}T23:59:59Z"),
+        story("the-day-before", published_at=f"{before}T23:59:59Z"),
+        story("the-day-after", published_at=f"{after}T00:00:00Z"),
+        story("a-draft-that-day", published_at=f"{day}T12:00:00Z", status="draft"),
+        story("retracted-that-day", published_at=f"{day}T12:00:00Z", status="retracted"),
+    ]
+    return values
+
+
+def on_day(items: list[dict[str, Any]], day: str, topic: str | None = None) -> list[str]:
+    return [
+        slug
+        for slug in newest_first(items, topic)
+        if next(i for i in items if i["slug"] == slug)["published_at"].startswith(day)
+    ]
+
+
+def test_the_archive_of_a_day_is_that_utc_days_published_stories_newest_first(
+    api: Client, dynamodb: Any, stories_table: str
+) -> None:
+    items = seed(dynamodb, stories_table, days_around("2025-10-22"))
+
+    pages = walk(api, limit=7, day="2025-10-22")
+
+    assert slugs_of(pages) == on_day(items, "2025-10-22")
+    assert len(slugs_of(pages)) == 26  # 24 + its first and last second; no draft, no retraction
+    assert "the-day-before" not in slugs_of(pages) and "the-day-after" not in slugs_of(pages)
+
+
+def test_the_archive_combines_with_a_topic(api: Client, dynamodb: Any, stories_table: str) -> None:
+    items = seed(dynamodb, stories_table, days_around("2025-10-22"))
+
+    pages = walk(api, limit=5, topic="space", day="2025-10-22")
+
+    assert slugs_of(pages) == on_day(items, "2025-10-22", "space")
+    assert all("space" in s["topics"] for p in pages for s in p["data"])
+
+
+def test_a_day_without_stories_is_an_empty_page(api: Client, few: list[dict[str, Any]]) -> None:
+    page = assert_page(
+        api.stories(date="1999-01-01"), limit=10, topic=None, cursor=None, day="1999-01-01"
+    )
+    assert page["data"] == [] and page["meta"]["next_cursor"] is None
+
+
+def test_each_archive_page_is_one_query_reading_only_that_day(
+    api: Client, dynamodb: Any, stories_table: str, calls: DynamoCalls
+) -> None:
+    seed(dynamodb, stories_table, days_around("2025-10-22") + days_around("2025-10-25"))
+    calls.clear()
+
+    pages = walk(api, limit=10, day="2025-10-22")
+
+    assert calls.operations == ["Query"] * len(pages)
+    for (_, params), scanned in zip(calls.calls, calls.scanned, strict=True):
+        assert params["KeyConditionExpression"] == (
+            "feed_pk = :feed AND begins_with(feed_sk, :day)"
+        )
+        assert params["ExpressionAttributeValues"][":day"] == {"S": "2025-10-22T"}
+        assert scanned <= 11  # the page and one more, whatever else the table holds
+
+
+def test_a_cursor_from_another_days_archive_is_refused(
+    api: Client, dynamodb: Any, stories_table: str
+) -> None:
+    seed(dynamodb, stories_table, days_around("2025-10-22") + days_around("2025-10-25"))
+    other = api.stories(limit="5", date="2025-10-25").json()["meta"]["next_cursor"]
+
+    reply = api.stories(limit="5", date="2025-10-22", cursor=other)
+
+    document = assert_problem(reply, 400, errors_at=[["query", "cursor"]])
+    assert document["errors"][0]["msg"] == "the cursor is not a position in this day's list"
+
+
+def test_an_invalid_date_is_a_400_problem_naming_the_parameter(
+    api: Client, few: list[dict[str, Any]]
+) -> None:
+    document = assert_problem(api.stories(date="2025-02-30"), 400, errors_at=[["query", "date"]])
+    assert document["errors"][0]["msg"] == "must be a calendar date"
+
+
 # -- OpenAPI and docs -------------------------------------------------------------------
 
 
@@ -926,6 +1028,7 @@ def test_openapi_document_describes_every_public_route(api: Client) -> None:
     assert "/docs" not in document["paths"]
     parameters = document["paths"]["/stories"]["get"]["parameters"]
     assert {p["name"] for p in parameters if p["in"] == "query"} == {
+        "date",
         "limit",
         "cursor",
         "topic",

@@ -60,6 +60,19 @@ def test_seeded_stories_are_served_newest_first(stack: Stack) -> None:
     assert dates == sorted(dates, reverse=True)
 
 
+def test_the_daily_archive_serves_the_samples_of_one_utc_day(stack: Stack) -> None:
+    _, _, body = request(stack, "/stories?limit=50")
+    everything = json.loads(body)["data"]
+    day = everything[0]["published_at"][:10]
+    status, _, body = request(stack, f"/stories?limit=50&date={day}")
+    assert status == 200
+    archive = json.loads(body)["data"]
+    assert archive  # the newest sample's own day
+    assert [s["slug"] for s in archive] == [
+        s["slug"] for s in everything if s["published_at"].startswith(day)
+    ]
+
+
 def test_story_route_passes_the_path_parameter(stack: Stack) -> None:
     status, _, body = request(stack, f"/stories/{SEED_SLUG}")
     assert status == 200

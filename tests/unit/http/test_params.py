@@ -1,7 +1,7 @@
 """``newsroom.http.params.parse_query`` with the list parameters (``LIST_PARAMS``): the defaults,
-the values ``limit``, ``cursor`` and ``topic`` accept, one error at ``["query", <name>]`` per
-bad or repeated parameter, all of them collected into one 400 ``InvalidParameters``, and
-unknown parameters ignored."""
+the values ``limit``, ``cursor``, ``topic`` and ``date`` accept, one error at
+``["query", <name>]`` per bad or repeated parameter, all of them collected into one 400
+``InvalidParameters``, and unknown parameters ignored."""
 
 from typing import Any
 
@@ -16,18 +16,24 @@ ALL = Position("feed", "2025-10-22T09:30:00Z", "russia-china-ai-partnership-puti
 
 
 def test_parse_query_defaults() -> None:
-    expected = {"limit": 10, "cursor": None, "topic": None}
+    expected = {"limit": 10, "cursor": None, "topic": None, "date": None}
     assert parse_query(LIST_PARAMS, None) == expected
     assert parse_query(LIST_PARAMS, {}) == expected
 
 
 def test_parse_query_values() -> None:
     cursor = encode_cursor(ALL)
-    query = {"limit": ["50"], "cursor": [cursor], "topic": ["machine-learning"]}
+    query = {
+        "limit": ["50"],
+        "cursor": [cursor],
+        "topic": ["machine-learning"],
+        "date": ["2025-10-22"],
+    }
     assert parse_query(LIST_PARAMS, query) == {
         "limit": 50,
         "cursor": cursor,
         "topic": "machine-learning",
+        "date": "2025-10-22",
     }
     assert parse_query(LIST_PARAMS, {"limit": ["1"]})["limit"] == 1
     assert parse_query(LIST_PARAMS, {"limit": ["007"]})["limit"] == 7
@@ -77,4 +83,24 @@ def test_repeated_parameter_is_an_error(name: str) -> None:
 
 def test_unknown_parameters_are_ignored() -> None:
     query = {"limit": ["5"], "utm_source": ["newsletter"], "_": ["1761141909"], "Limit": ["x"]}
-    assert parse_query(LIST_PARAMS, query) == {"limit": 5, "cursor": None, "topic": None}
+    assert parse_query(LIST_PARAMS, query) == {
+        "limit": 5,
+        "cursor": None,
+        "topic": None,
+        "date": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("2025-02-30", "must be a calendar date"),
+        ("2025-13-01", "must be a calendar date"),
+        ("2025-1-01", "must be a date, YYYY-MM-DD"),
+        ("20251022", "must be a date, YYYY-MM-DD"),
+        ("2025-10-22T00:00:00Z", "must be a date, YYYY-MM-DD"),
+        ("\uff12\uff10\uff12\uff15-10-22", "must be a date, YYYY-MM-DD"),  # fullwidth digits
+    ],
+)
+def test_a_date_that_is_not_a_calendar_day_is_refused_by_name(raw: str, message: str) -> None:
+    assert errors_of({"date": [raw]}) == [{"loc": ["query", "date"], "msg": message}]

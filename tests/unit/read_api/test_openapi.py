@@ -57,7 +57,7 @@ def test_openapi_documents_every_documented_operation() -> None:
 def test_list_stories_parameters() -> None:
     op = next(op for op in OPERATIONS if op.operation_id == "listStories")
     params = {p["name"]: p for p in documented(op)["parameters"] if p["in"] == "query"}
-    assert list(params) == ["limit", "cursor", "topic"]
+    assert list(params) == ["limit", "cursor", "topic", "date"]
     assert not any(p["required"] for p in params.values())
     limit = params["limit"]["schema"]
     assert limit == {"type": "integer", "default": 10, "minimum": 1, "maximum": 50}
@@ -66,6 +66,7 @@ def test_list_stories_parameters() -> None:
     assert params["topic"]["schema"]["type"] == "string"
     assert re.fullmatch(params["topic"]["schema"]["pattern"], "machine-learning")
     assert not re.fullmatch(params["topic"]["schema"]["pattern"], "Machine Learning")
+    assert params["date"]["schema"] == {"type": "string", "format": "date"}
     headers = [p["name"] for p in documented(op)["parameters"] if p["in"] == "header"]
     assert headers == ["If-None-Match"]
 

@@ -4,6 +4,7 @@
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
@@ -13,7 +14,7 @@ from newsroom.http.problems import InvalidParameters
 @dataclass(frozen=True, slots=True)
 class QueryParam:
     name: str
-    kind: Literal["integer", "string"]
+    kind: Literal["integer", "string", "date"]
     description: str
     default: Any = None
     minimum: int | None = None
@@ -32,6 +33,13 @@ class QueryParam:
             if self.maximum is not None and value > self.maximum:
                 raise ValueError(f"must be at most {self.maximum}")
             return value
+        if self.kind == "date":  # a calendar day, YYYY-MM-DD (RFC 3339 full-date)
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+                raise ValueError("must be a date, YYYY-MM-DD")
+            try:
+                return date.fromisoformat(raw).isoformat()
+            except ValueError:
+                raise ValueError("must be a calendar date") from None
         if self.max_length is not None and len(raw) > self.max_length:
             raise ValueError(f"must be at most {self.max_length} characters")
         if self.pattern is not None and not re.fullmatch(self.pattern, raw):
@@ -39,7 +47,9 @@ class QueryParam:
         return raw
 
     def openapi(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": self.kind}
+        schema: dict[str, Any] = (
+            {"type": "string", "format": "date"} if self.kind == "date" else {"type": self.kind}
+        )
         # JSON Schema's pattern is a search: anchored, it means the full match parse() asks for.
         pattern = f"^(?:{self.pattern})$" if self.pattern is not None else None
         for key, value in (
@@ -75,6 +85,11 @@ LIST_PARAMS = (
         "Only stories with this topic.",
         pattern=SLUG_PATTERN.strip("^$"),
         max_length=SLUG_MAX_LENGTH,
+    ),
+    QueryParam(
+        "date",
+        "date",
+        "Only stories published on this UTC day (YYYY-MM-DD): the daily archive.",
     ),
 )
 

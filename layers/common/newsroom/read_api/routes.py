@@ -83,11 +83,12 @@ class ReadApi:
             # (its pattern ends in "$", which matches before a trailing newline).
             raise _not_a_slug()
         query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
-        limit, topic, cursor = query["limit"], query["topic"], query["cursor"]
-        page = self.reader.page(topic, limit, cursor)
-        self_url = self._url("/stories", {"limit": limit, "topic": topic, "cursor": cursor})
+        limit, topic, day, cursor = query["limit"], query["topic"], query["date"], query["cursor"]
+        page = self.reader.page(topic, limit, cursor, day)
+        listed = {"limit": limit, "topic": topic, "date": day}
+        self_url = self._url("/stories", {**listed, "cursor": cursor})
         next_url = (
-            self._url("/stories", {"limit": limit, "topic": topic, "cursor": page.next_cursor})
+            self._url("/stories", {**listed, "cursor": page.next_cursor})
             if page.next_cursor
             else None
         )

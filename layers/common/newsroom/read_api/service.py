@@ -33,23 +33,29 @@ class StoryReader:
     def __init__(self, repository: StoryRepository) -> None:
         self._repository = repository
 
-    def page(self, topic: str | None, limit: int, cursor: str | None) -> Page:
-        """Up to ``limit`` stories (of ``topic``, or all), newest first, after ``cursor``.
+    def page(
+        self, topic: str | None, limit: int, cursor: str | None, day: str | None = None
+    ) -> Page:
+        """Up to ``limit`` stories (of ``topic``, or all; of UTC ``day``, or any), newest
+        first, after ``cursor``.
 
         One ``Query`` of ``limit + 1`` entries: the extra one tells whether a next page
         exists, so the last page is never an empty one. Raises ``InvalidParameters`` for a
-        cursor that is malformed or was issued for another list.
+        cursor that is malformed, was issued for another list or points outside ``day``.
         """
         feed = feed_name(topic)
         start = None
         if cursor is not None:
             try:
-                start = decode_cursor(cursor, feed).exclusive_start_key()
+                position = decode_cursor(cursor, feed)
+                if day is not None and not position.published_at.startswith(day):
+                    raise InvalidCursor("the cursor is not a position in this day's list")
             except InvalidCursor as exc:
                 raise InvalidParameters(
                     "the cursor is invalid", errors=[{"loc": ["query", "cursor"], "msg": str(exc)}]
                 ) from None
-        entries = self._repository.query_feed(feed, limit + 1, start)
+            start = position.exclusive_start_key()
+        entries = self._repository.query_feed(feed, limit + 1, start, day)
         page = entries[:limit]
         next_cursor = None
         if len(entries) > limit:

@@ -116,6 +116,12 @@ def feed_sort_key(published_at: str, slug: str) -> str:
     return f"{published_at}#{slug}"
 
 
+def feed_day_prefix(day: str) -> str:
+    """The start of every ``feed_sort_key`` of stories published on UTC ``day`` (YYYY-MM-DD):
+    stored times are ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return f"{day}T"
+
+
 def feed_start_key(feed: str, published_at: str, slug: str) -> dict[str, Any]:
     """The ``ExclusiveStartKey`` (typed JSON) of a ``Query`` on the feed index that resumes
     after the entry of ``slug`` in ``feed``: the index keys plus the table keys of that

@@ -30,6 +30,7 @@ from newsroom.stories.items import (
     TOPIC_SK_PREFIX,
     FeedEntry,
     StoryItem,
+    feed_day_prefix,
     story_pk,
     topic_entries,
     topic_feed,
@@ -245,11 +246,17 @@ class StoryRepository:
         return cast("StoryItem | None", self._get_story_item(story_pk(slug)))
 
     def query_feed(
-        self, feed: str, limit: int, exclusive_start_key: dict[str, Any] | None = None
+        self,
+        feed: str,
+        limit: int,
+        exclusive_start_key: dict[str, Any] | None = None,
+        day: str | None = None,
     ) -> list[FeedEntry]:
         """Newest first from the sparse ``feed`` index: one ``Query`` reading at most
         ``limit`` entries of ``feed`` (``items.feed_name``), after ``exclusive_start_key``
-        (``items.feed_start_key``) when given."""
+        (``items.feed_start_key``) when given; with ``day`` (YYYY-MM-DD), only the entries
+        published that UTC day (a key condition on the sort key: no entry of another day is
+        read)."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": FEED_INDEX,
@@ -258,6 +265,9 @@ class StoryRepository:
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if day is not None:
+            params["KeyConditionExpression"] += " AND begins_with(feed_sk, :day)"
+            params["ExpressionAttributeValues"][":day"] = {"S": feed_day_prefix(day)}
         if exclusive_start_key is not None:
             params["ExclusiveStartKey"] = exclusive_start_key
         response = self._client.query(**params)
