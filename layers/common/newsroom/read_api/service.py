@@ -12,6 +12,7 @@ from newsroom.stories.items import (
     ALL_STORIES_FEED,
     Story,
     StorySummary,
+    feed_day_prefix,
     feed_name,
     to_story,
     to_summary,
@@ -48,7 +49,7 @@ class StoryReader:
         if cursor is not None:
             try:
                 position = decode_cursor(cursor, feed)
-                if day is not None and not position.published_at.startswith(day):
+                if day is not None and not position.published_at.startswith(feed_day_prefix(day)):
                     raise InvalidCursor("the cursor is not a position in this day's list")
             except InvalidCursor as exc:
                 raise InvalidParameters(
