@@ -2,26 +2,33 @@
 
 - Stored items: the sample stories (``samples/stories``) go through the real ingest handler
   into moto (table and bucket from ``template.yaml``); every DynamoDB call the ingest makes is
-  recorded and priced by DynamoDB's rules (``bench.capacity_units``) on the items it wrote.
+  recorded and priced by DynamoDB's rules (``bench.capacity_units``) on the items it wrote,
+  each item a transaction writes at twice its units (``TRANSACTION_FACTOR``). The signing
+  key the ingest reads for the preview links of drafts and scheduled stories is a fresh
+  random one in moto's SSM.
 - Responses: the real API handler answers each read route from that table (a list page at
   the default limit, a topic's page, every published story, both feeds): body bytes, gzip
   bytes, header bytes, DynamoDB calls and read units, and the log lines it writes.
 - Handler time: the same requests timed warm with ``bench.warm``'s method (DynamoDB answered
   in-process by botocore's ``Stubber`` with the responses moto gave, batches timed).
-- Ingest CPU: the real ingest handler against moto's server in its own process
-  (``bench.ingest_scale``), CPU seconds of the ingest process per story.
+- Ingest CPU: the real ingest handler in its own process, AWS answered in-process by
+  ``bench.ingest_latency``'s fake, CPU seconds of the ingest process per story without the
+  fake's.
 - A subscriber item: created, confirmed and claimed by the real ``SubscriberRepository``.
 """
 
 import base64
 import contextlib
+import gc
 import gzip
 import io
 import json
 import os
 import re
+import secrets
 import statistics
 import tempfile
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -54,6 +61,13 @@ ROUTE_METHODS = {  # the API Gateway method (resource) each route is throttled a
 }
 Item = dict[str, Any]
 Key = tuple[str, str]
+# "Transactional write requests require two write capacity units for each 1-KB write" (one to
+# prepare, one to commit): Amazon DynamoDB Developer Guide, "Amazon DynamoDB transactions:
+# capacity management" (the table's write of each action; ConditionCheck likewise). The copies
+# in a global secondary index are propagated after the transaction commits, as ordinary
+# writes (same guide, "TransactWriteItems API"): priced once, as for PutItem (an assumption:
+# the guide names no index factor).
+TRANSACTION_FACTOR = 2
 
 
 # -- the table's rules, from the template ---------------------------------------------------
@@ -108,6 +122,7 @@ class Costs:
     read_units: float = 0.0
     write_units: float = 0.0  # table and index writes together
     index_writes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (index, pk value)
+    transactional_write_units: float = 0.0  # of write_units: table writes in transactions (2x)
 
     @property
     def call_count(self) -> int:
@@ -162,6 +177,18 @@ class Meter:
                         costs.read_units += read_units(sizes, consistent=consistent)
             elif operation == "PutItem":
                 self._write(costs, plain(params["Item"]))
+            elif operation == "UpdateItem":
+                self._write(costs, self._stored_or_key(stored, params["Key"]))
+            elif operation == "TransactWriteItems":
+                for action in params["TransactItems"]:
+                    ((kind, request),) = action.items()
+                    if kind == "Put":
+                        item = plain(request["Item"])
+                    else:  # the item as stored (an Update's after, a Delete's before is gone)
+                        item = self._stored_or_key(stored, request["Key"])
+                    self._write(
+                        costs, item, factor=TRANSACTION_FACTOR, index=kind != "ConditionCheck"
+                    )
             elif operation == "BatchWriteItem":
                 for requests in params["RequestItems"].values():
                     for request in requests:
@@ -178,9 +205,12 @@ class Meter:
         self, params: dict[str, Any], parsed: dict[str, Any], stored: Mapping[Key, Item]
     ) -> float:
         index_name = params.get("IndexName")
+        # A table Query projected to the sort key (the prune's) returns no partition key: it
+        # is the key condition's. The projection does not lower what the read costs.
+        partition = {} if index_name else {self.shape.keys[0]: _query_partition(params)}
         sizes = []
         for raw in parsed.get("Items", []):
-            found = stored.get(self.shape.key_of(plain(raw)))
+            found = stored.get(self.shape.key_of(partition | plain(raw)))
             if found is None:
                 continue
             if index_name:
@@ -190,12 +220,32 @@ class Meter:
                 sizes.append(item_size(found))
         return read_units(sizes, consistent=bool(params.get("ConsistentRead")))
 
-    def _write(self, costs: Costs, item: Item, *, delete: bool = False) -> None:
-        costs.write_units += write_units(item_size(item)) if item or delete else 0
-        for index, partition, entry in self.shape.index_entries(item) if item else ():
+    def _stored_or_key(self, stored: Mapping[Key, Item], key: Mapping[str, Any]) -> Item:
+        """The stored item of ``key`` (after the run: an update's new version, priced for
+        the larger of before and after since items here only grow), else the key alone (a
+        deleted key-only item, such as a marker, is exactly that)."""
+        plain_key = plain(key)
+        return stored.get(self.shape.key_of(plain_key)) or plain_key
+
+    def _write(
+        self,
+        costs: Costs,
+        item: Item,
+        *,
+        delete: bool = False,
+        factor: int = 1,
+        index: bool = True,
+    ) -> None:
+        table_units = factor * write_units(item_size(item)) if item or delete else 0
+        costs.write_units += table_units
+        if factor != 1:
+            costs.transactional_write_units += table_units
+        for index_name, partition, entry in (
+            self.shape.index_entries(item) if item and index else ()
+        ):
             units = write_units(item_size(entry))
             costs.write_units += units
-            costs.index_writes[index, partition] += units
+            costs.index_writes[index_name, partition] += units
 
 
 # -- log capture -------------------------------------------------------------------------
@@ -278,7 +328,7 @@ class IngestMeasure:
     feed_partition_write_units_per_story: float  # on the feed index's "feed" partition
     log_bytes_per_file: float
     log_events_per_file: float
-    cpu_ms_per_story: float = 0.0  # ingest process, against moto's server (own process)
+    cpu_ms_per_story: float = 0.0  # ingest process, without the fake AWS's (own process)
     cpu_stories: int = 0
 
 
@@ -379,7 +429,8 @@ def _body(response: Mapping[str, Any]) -> bytes:
 
 @dataclass(slots=True)
 class _RouteCall:
-    """One request's answer and what it cost, with the DynamoDB response for the Stubber."""
+    """One request's answer and what it cost, with the DynamoDB responses for the Stubber
+    (``(operation, response)`` in the order the handler made the calls)."""
 
     status: int
     body: bytes
@@ -388,8 +439,7 @@ class _RouteCall:
     log_events: int
     log_bytes: int
     event: dict[str, Any]
-    operation: str
-    response: dict[str, Any]
+    responses: list[tuple[str, dict[str, Any]]]
     partition: str
 
 
@@ -402,7 +452,8 @@ class MotoSession:
         self.logs = LogCapture()
 
     def ingest_samples(self, files: list[Path]) -> tuple[IngestMeasure, dict[Key, Item]]:
-        use_environment(deployed_environment("IngestFunction", self.parameters))
+        environment = deployed_environment("IngestFunction", self.parameters)
+        use_environment(environment)
         from newsroom.core import aws
 
         aws.client.cache_clear()
@@ -411,6 +462,7 @@ class MotoSession:
         meter.attach(ingest.dynamodb)
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
+        _signing_key(environment)
         created = 0
         with self.logs.capturing():
             for path in files:
@@ -504,9 +556,14 @@ class MotoSession:
                     response = api.handler(event, context)
                 log_events, log_bytes = self.logs.take()
                 costs = meter.costs(stored)
-                operation, params, parsed = meter.records[-1]
-                reply = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
+                # The route's own read is its first call (a story's GetItem, a list's Query);
+                # the reads after it (e.g. the next scheduled story) go with it.
+                operation, params, _ = meter.records[0]
                 partition = _query_partition(params) if operation == "Query" else ""
+                replies = [
+                    (_snake(op), {k: v for k, v in parsed.items() if k != "ResponseMetadata"})
+                    for op, _, parsed in meter.records
+                ]
                 results[name].append(
                     _RouteCall(
                         status=int(response["statusCode"]),
@@ -516,8 +573,7 @@ class MotoSession:
                         log_events=log_events,
                         log_bytes=log_bytes,
                         event=event,
-                        operation=_snake(operation),
-                        response=reply,
+                        responses=replies,
                         partition=partition,
                     )
                 )
@@ -561,6 +617,17 @@ class MotoSession:
         )
 
 
+def _signing_key(environment: Mapping[str, str]) -> None:
+    """A fresh random signing key in the SSM SecureString parameter the function is given, as
+    the account setup creates it (``devtools.backend``): the samples' drafts and scheduled
+    stories get preview links in their receipts, which read it."""
+    name = environment.get("SIGNING_KEY_PARAMETER")
+    if name:
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=name, Value=secrets.token_urlsafe(32), Type="SecureString", Overwrite=True
+        )
+
+
 def _query_partition(params: Mapping[str, Any]) -> str:
     """The partition key value a Query reads (the value its key condition's ``=`` names)."""
     match = re.search(r"=\s*(:\w+)", str(params["KeyConditionExpression"]))
@@ -590,13 +657,26 @@ def _route_measure(name: str, calls: list[_RouteCall]) -> RouteMeasure:
     )
 
 
+def _time_batch(handler: Any, stubber: Stubber, call: _RouteCall, context: Any, size: int) -> float:
+    """Seconds per request over ``size`` requests of ``call`` (``bench.warm.time_batch``'s
+    method, with every DynamoDB response of a request queued before the timer)."""
+    for _ in range(size):
+        for operation, response in call.responses:
+            stubber.add_response(operation, response)
+    gc.collect()
+    started = time.perf_counter()
+    for _ in range(size):
+        handler(call.event, context)
+    elapsed = time.perf_counter() - started
+    stubber.assert_no_pending_responses()
+    return elapsed / size
+
+
 def time_routes(
     api: Any, calls: dict[str, list[_RouteCall]], requests: int
 ) -> dict[str, list[float]]:
-    """Seconds per request of each route, in batches (``bench.warm.time_batch``), the real
-    handler with its DynamoDB client answered by a ``Stubber`` from moto's responses."""
-    from bench.warm import Case, time_batch
-
+    """Seconds per request of each route, in batches, the real handler with its DynamoDB
+    client answered by a ``Stubber`` from moto's responses (all of a request's calls)."""
     batch = 25 if requests < 1000 else 40
     stubber = Stubber(api.dynamodb)
     stubber.activate()
@@ -605,13 +685,19 @@ def time_routes(
     for name, route_calls in calls.items():
         ok = [c for c in route_calls if c.status == 200]
         typical = sorted(ok, key=lambda c: len(c.body))[len(ok) // 2]  # the median-sized answer
-        cases[name] = Case(name, typical.event, typical.operation, typical.response, 200)
-    for case in cases.values():  # warm-up
-        time_batch(api.handler, stubber, case, context, batch)
+        for operation, response in typical.responses:  # answered as in the measured request
+            stubber.add_response(operation, response)
+        status = api.handler(typical.event, context)["statusCode"]
+        stubber.assert_no_pending_responses()
+        if status != 200:
+            raise RuntimeError(f"{name}: {status} from the stubbed responses")
+        cases[name] = typical
+    for call in cases.values():  # warm-up
+        _time_batch(api.handler, stubber, call, context, batch)
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(max(requests // batch, 1)):
-        for name, case in cases.items():  # interleaved, so load elsewhere hits every route
-            samples[name].append(time_batch(api.handler, stubber, case, context, batch))
+        for name, call in cases.items():  # interleaved, so load elsewhere hits every route
+            samples[name].append(_time_batch(api.handler, stubber, call, context, batch))
     stubber.deactivate()
     return samples
 
@@ -640,23 +726,21 @@ def stories_for_cpu(stored: Mapping[Key, Item], count: int, path: Path) -> int:
 
 
 def ingest_cpu_ms_per_story(stored: Mapping[Key, Item], count: int) -> float:
-    """CPU milliseconds of the ingest process per story (``bench.ingest_scale``'s child run:
-    the real handler, moto's server in its own process, so moto's CPU is not counted)."""
-    from bench.ingest_scale import Bench, moto_server
+    """CPU milliseconds of the ingest process per story, without what answering AWS cost it:
+    ``bench.ingest_latency``'s child run (the real handler, every AWS call answered in its
+    process after a round trip's delay, the fake's own CPU subtracted). moto's server cannot
+    take the ingest's concurrent transactions: its ``TransactWriteItems`` copies the whole
+    table per call and is not thread-safe (500s; serialized, over a minute for 200
+    stories)."""
+    from bench.ingest_latency import Bench
 
-    with (
-        saved_environment(),
-        tempfile.TemporaryDirectory(prefix="capacity-ingest-") as tmp,
-        moto_server() as (endpoint, pid),
-    ):
-        home = Path(tmp) / "home"
-        home.mkdir()
-        bench = Bench(endpoint, pid, home)
+    with saved_environment(), tempfile.TemporaryDirectory(prefix="capacity-ingest-") as tmp:
+        bench = Bench(Path(tmp), delay=0.008)
         path = Path(tmp) / f"stories-{count}.jsonl"
         stories_for_cpu(stored, count, path)
-        key, size = bench.upload(path)
-        run = bench.run("handler", key, size, count)
-    return run.cpu * 1000 / run.stories
+        bench.files[count] = path  # the samples' stories instead of the bench's own
+        run = bench.run("handler", count)
+    return (run.cpu - run.fake_cpu) * 1000 / run.stories
 
 
 # -- everything ------------------------------------------------------------------------------
@@ -698,7 +782,7 @@ def measure(parameters: Mapping[str, str], *, requests: int, ingest_stories: int
             subscriber = session.subscriber()
     finally:
         undo()
-    say(f"capacity: ingest CPU, {ingest_stories} stories through the real handler (moto server)")
+    say(f"capacity: ingest CPU, {ingest_stories} stories, the real handler (fake AWS)")
     ingest.cpu_ms_per_story = ingest_cpu_ms_per_story(stored, ingest_stories)
     ingest.cpu_stories = ingest_stories
     return Measured(routes, items, ingest, subscriber, requests)

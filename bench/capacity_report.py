@@ -226,8 +226,8 @@ def measured_section(f: Figures) -> list[str]:
         f"ingest ({g.files} sample files, {g.stories_created} stories): {calls} calls a story; "
         f"{g.write_units_per_story:.2f} write and {g.read_units_per_story:.2f} read units a story "
         f"({g.feed_partition_write_units_per_story:.2f} on the feed partition); CPU "
-        f"{g.cpu_ms_per_story:.2f} ms a story ({g.cpu_stories} stories, moto's server in its own "
-        "process)",
+        f"{g.cpu_ms_per_story:.2f} ms a story ({g.cpu_stories} stories, AWS answered by"
+        " bench.ingest_latency's fake, its CPU excluded)",
         f"subscriber: item {s.item_bytes} B, confirmed-index entry {s.confirmed_entry_bytes} B, "
         f"a digest claim {s.claim_write_units} write units",
         f"handler µs: warm, in-process, DynamoDB answered by a Stubber, {m.timing_requests} "

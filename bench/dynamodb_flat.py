@@ -88,12 +88,40 @@ def small_story(i: int) -> dict[str, Any]:
     }
 
 
+def topic_stats_items(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The topic stats partition of these topic entries as the ingest leaves it at its
+    largest between two prunes: a count item per topic and the markers of its newest
+    ``MARKERS_KEPT + PRUNE_SLACK`` entries (``newsroom.stories.topic_stats``)."""
+    from newsroom.stories.topic_stats import (
+        MARKERS_KEPT,
+        PRUNE_SLACK,
+        STATS_PK,
+        count_sk,
+        marker_sk,
+    )
+
+    by_topic: dict[str, list[str]] = {}
+    for entry in entries:
+        by_topic.setdefault(entry["feed_pk"].removeprefix("topic#"), []).append(entry["feed_sk"])
+    items = []
+    for topic, keys in by_topic.items():
+        keys.sort(reverse=True)
+        kept, pruned = keys[: MARKERS_KEPT + PRUNE_SLACK], keys[MARKERS_KEPT + PRUNE_SLACK :]
+        count = {"pk": STATS_PK, "sk": count_sk(topic), "topic": topic, "count": len(keys)}
+        if pruned:
+            count["pruned_below"] = pruned[0]
+        items.append(count)
+        items += [{"pk": STATS_PK, "sk": marker_sk(topic, key)} for key in kept]
+    return items
+
+
 def seed(client: Any, count: int) -> None:
     from newsroom.core.dynamo import to_dynamo
     from newsroom.stories.contract import StoryIn
     from newsroom.stories.items import story_item, topic_entries
 
     requests: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
 
     def flush() -> None:
         response = client.batch_write_item(RequestItems={TABLE: requests[:25]})
@@ -106,18 +134,30 @@ def seed(client: Any, count: int) -> None:
             source_key="incoming/bench.jsonl",
             ingested_at="2026-01-01T00:00:00Z",
         )
+        entries += topic_entries(item).values()
         for stored in (item, *topic_entries(item).values()):
             requests.append({"PutRequest": {"Item": to_dynamo(stored)}})
         while len(requests) >= 25:
             flush()
+    requests += [{"PutRequest": {"Item": to_dynamo(i)}} for i in topic_stats_items(entries)]
     while requests:
         flush()
 
 
-def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost, PageCost]:
+# The other routes measured at both sizes: (row name, path, resource, query, path params).
+FIRST_DAY = START.date().isoformat()
+ROUTES: tuple[tuple[str, str, str, dict[str, str] | None, dict[str, str] | None], ...] = (
+    ("story", "/stories/s-1", "/stories/{slug}", None, {"slug": "s-1"}),
+    ("archive.page1", "/stories", "/stories", {"limit": str(LIMIT), "date": FIRST_DAY}, None),
+    ("topics", "/topics", "/topics", None, None),
+    ("sitemap.day", "/sitemap.xml", "/sitemap.xml", {"date": FIRST_DAY}, None),
+    ("news_sitemap", "/news-sitemap.xml", "/news-sitemap.xml", None, None),
+)
+
+
+def walk(count: int, pages: int) -> tuple[list[PageCost], dict[str, PageCost]]:
     """Seed ``count`` stories in a fresh moto, then follow the list's cursors for up to
-    ``pages`` pages; returns each page's cost, a story's (``GET /stories/{slug}``) and the
-    first page of the first day's archive."""
+    ``pages`` pages; returns each page's cost and each of ``ROUTES``'."""
     with mock_aws():
         from newsroom.core import aws
 
@@ -145,29 +185,18 @@ def walk(count: int, pages: int) -> tuple[list[PageCost], PageCost, PageCost]:
             if body["meta"]["next_cursor"] is None:
                 break
             query["cursor"] = body["meta"]["next_cursor"]
-        meter.reset()
-        slug = "s-1"
-        response = api.handler(
-            apigw_event(
-                "GET",
-                f"/stories/{slug}",
-                resource="/stories/{slug}",
-                path_parameters={"slug": slug},
-            ),
-            context,
-        )
-        assert response["statusCode"] == 200, response
-        story = PageCost(0, meter.calls, 0, ",".join(meter.operations), 1)
-        meter.reset()
-        archive_query = {"limit": str(LIMIT), "date": START.date().isoformat()}
-        response = api.handler(
-            apigw_event("GET", "/stories", resource="/stories", query=archive_query), context
-        )
-        assert response["statusCode"] == 200, response
-        returned = len(json.loads(response["body"])["data"])
-        archive = PageCost(1, meter.calls, meter.scanned, ",".join(meter.operations), returned)
+        routes = {}
+        for name, path, resource, route_query, params in ROUTES:
+            meter.reset()
+            event = apigw_event(
+                "GET", path, resource=resource, query=route_query, path_parameters=params
+            )
+            response = api.handler(event, context)
+            assert response["statusCode"] == 200, (name, response)
+            ops = ",".join(f"{k}x{v}" for k, v in sorted(meter.operations.items()))
+            routes[name] = PageCost(1, meter.calls, meter.scanned, ops, 1)
         aws.client.cache_clear()
-    return costs, story, archive
+    return costs, routes
 
 
 def deepest_full(costs: list[PageCost], wanted: int) -> PageCost:
@@ -185,8 +214,8 @@ def run(quick: bool) -> list[Row]:
     say(f"dynamodb flat: list pages of {LIMIT} at {small} and {large} stories (moto in-process)")
     results = {}
     for count in (small, large):
-        costs, story, archive = walk(count, DEEP_PAGE)
-        results[count] = (costs, story, archive)
+        costs, routes = walk(count, DEEP_PAGE)
+        results[count] = (costs, routes)
         for cost in costs:
             if cost.page in (1, 2, len(costs) - 1, len(costs), DEEP_PAGE):
                 say(
@@ -197,17 +226,15 @@ def run(quick: bool) -> list[Row]:
         worst = max(costs, key=lambda c: (c.calls, c.items_read))
         say(
             f"    {count:>6} stories: worst page of {len(costs)} walked: page {worst.page},"
-            f" {worst.calls} call(s), {worst.items_read} items read; story: {story.calls}"
-            f" call(s) [{story.operations}]"
+            f" {worst.calls} call(s), {worst.items_read} items read"
         )
+        for name, cost in routes.items():
+            say(
+                f"    {count:>6} stories {name}: {cost.calls} call(s) [{cost.operations}],"
+                f" {cost.items_read} items read"
+            )
 
-    (
-        (small_costs, small_story_cost, small_archive),
-        (large_costs, large_story_cost, large_archive),
-    ) = (
-        results[small],
-        results[large],
-    )
+    (small_costs, small_routes), (large_costs, large_routes) = results[small], results[large]
     small_deep = deepest_full(small_costs, DEEP_PAGE)
     large_deep = deepest_full(large_costs, DEEP_PAGE)
     deep_note = (
@@ -249,28 +276,55 @@ def run(quick: bool) -> list[Row]:
             SAME,
             deep_note + " (ScannedCount)",
         ),
+    ]
+    notes = {
+        "story": "GET /stories/s-1 (2 topics): the story, previous, next, recent, related",
+        "archive.page1": f"GET /stories?date={FIRST_DAY}&limit={LIMIT}: page 1 of that day",
+        "topics": "GET /topics: the topic stats partition (8 topics)",
+        "news_sitemap": "GET /news-sitemap.xml: the last 48 hours (every story is older: none"
+        " of them is read)",
+    }
+    for name, note in notes.items():
+        for what, unit in (("calls", "calls/request"), ("items_read", "items/request")):
+            rows.append(
+                compared(
+                    f"dynamodb.{name}.{what}",
+                    getattr(large_routes[name], what),
+                    getattr(small_routes[name], what),
+                    unit,
+                    SAME,
+                    f"{note}, at {large} vs {small} stories"
+                    + (" (ScannedCount)" if what == "items_read" else ""),
+                )
+            )
+    # A day's page of the sitemap reads that day's stories, and nothing else.
+    day_note = (
+        f"GET /sitemap.xml?date={FIRST_DAY}: calls, and items read per story of that day, at"
+        f" {large} stories ({stories_on_first_day(large)} that day) vs {small}"
+        f" ({stories_on_first_day(small)})"
+    )
+    rows.append(
         compared(
-            "dynamodb.story.calls",
-            large_story_cost.calls,
-            small_story_cost.calls,
+            "dynamodb.sitemap.day.calls",
+            large_routes["sitemap.day"].calls,
+            small_routes["sitemap.day"].calls,
             "calls/request",
             SAME,
-            f"GET /stories/{{slug}} at {large} vs {small} stories",
-        ),
-    ]
-    archive_note = (
-        f"GET /stories?date={START.date()}&limit={LIMIT}: page 1 of that day's archive at"
-        f" {large} stories over {large * 7 // 3 // 1440 + 1} days vs {small} stories all on it"
-    )
-    for what, unit in (("calls", "calls/request"), ("items_read", "items/request")):
-        rows.append(
-            compared(
-                f"dynamodb.archive.page1.{what}",
-                getattr(large_archive, what),
-                getattr(small_archive, what),
-                unit,
-                SAME,
-                archive_note + (" (ScannedCount)" if what == "items_read" else ""),
-            )
+            day_note,
         )
+    )
+    rows.append(
+        compared(
+            "dynamodb.sitemap.day.items_read_per_story",
+            large_routes["sitemap.day"].items_read / stories_on_first_day(large),
+            small_routes["sitemap.day"].items_read / stories_on_first_day(small),
+            "items/story",
+            SAME,
+            day_note,
+        )
+    )
     return rows
+
+
+def stories_on_first_day(count: int) -> int:
+    return sum(1 for i in range(count) if small_story(i)["published_at"].startswith(FIRST_DAY))

@@ -5,13 +5,22 @@ an emulator's CPU (``bench.ingest_scale`` runs against moto's server, whose CPU 
 The fake (``FakeAWS``) answers through a botocore ``before-send`` hook on the real clients
 of the handler: requests are serialized and responses parsed by botocore as against AWS.
 It implements only the operations the ingest calls, in the forms it calls them, and raises
-on anything else, so the benchmark cannot silently measure something else. Items live in a
-SQLite file and objects in a folder, so the fake's memory stays flat too.
+on anything else, so the benchmark cannot silently measure something else: ``PutItem`` with
+the story's condition; ``TransactWriteItems`` (``Put``, ``Update``, ``Delete``,
+``ConditionCheck``) with the topic write path's conditions and count update, all or nothing,
+cancelled with a reason per action as DynamoDB does; the prune's conditional ``UpdateItem``;
+``Query`` by ``begins_with`` or ``BETWEEN`` on the sort key, with ``Limit`` and pages;
+``BatchWriteItem``, ``BatchGetItem``, ``GetItem``; S3 ``GetObject`` and ``PutObject``. No
+SSM: the bench's stories are all published in the past (``bench.common.story_value``), so
+no receipt has a preview link and the signing key is never read (a read would go to the
+discard port and fail the run). Items live in a SQLite file and objects in a folder, so the
+fake's memory stays flat too.
 
 Rows: a 1,000-story file through the handler vs the naive loop (``json.loads`` + one
 ``PutItem`` per story) under the same delay; a 10,000-story file's rate; the peak RSS of
 10,000 stories vs 1,000; write units per story (``bench.capacity_measure.Meter``, DynamoDB's
-rules) vs the naive loop's. Each run is a child process, as in ``bench.ingest_scale``.
+rules: twice the units of an item written in a transaction) vs the naive loop's. Each run
+is a child process, as in ``bench.ingest_scale``.
 """
 
 import argparse
@@ -22,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -64,16 +73,78 @@ SAFETY_ENDPOINT = "http://127.0.0.1:9"
 
 _DYNAMODB_JSON = "application/x-amz-json-1.0"
 _DYNAMODB_ERROR = "com.amazonaws.dynamodb.v20120810#"
-# The one condition the ingest writes with (StoryRepository.put_story); any other is refused.
+# The conditions the ingest writes with (StoryRepository), each evaluated on the stored item
+# (None: there is none) and the request's values; any other is refused.
 _PUT_STORY_CONDITION = (
     "attribute_not_exists(pk) OR updated_at < :u OR (updated_at = :u AND content_hash <> :h)"
 )
+_ENTRY_IS_NEW = "attribute_not_exists(pk)"  # a new topic entry (_create_entry)
+_ENTRY_AS_READ = "feed_sk = :f"  # an entry moved, changed or deleted as it was read
+_PRUNED_BELOW_RAISED = "attribute_not_exists(pruned_below) OR pruned_below < :b"
+_ADD_TO_COUNT = "SET #topic = :t ADD #count :n"  # _add_to_count
+_ADD_TO_COUNT_NAMES = {"#count": "count", "#topic": "topic"}
+_SET_PRUNED_BELOW = "SET pruned_below = :b"  # _raise_pruned_below
 _BEGINS_WITH = re.compile(r"^pk = (:\w+) AND begins_with\(sk, (:\w+)\)$")
+_BETWEEN = re.compile(r"^pk = (:\w+) AND sk BETWEEN (:\w+) AND (:\w+)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BATCH_WRITE_MAX = 25
 _BATCH_GET_MAX = 100
+_TRANSACT_MAX = 100
+# Which conditions each kind of write may carry (None: unconditional), as the ingest sends them.
+_TRANSACT_CONDITIONS: dict[str, set[str | None]] = {
+    "Put": {None, _ENTRY_IS_NEW, _ENTRY_AS_READ},
+    "Delete": {None, _ENTRY_AS_READ},
+    "Update": {None},
+    "ConditionCheck": {_ENTRY_IS_NEW, _ENTRY_AS_READ},
+}
 
 Typed = dict[str, Any]  # an item in DynamoDB's typed JSON
+
+
+def _s_value(values: Mapping[str, Any], name: str) -> str:
+    return str(values[name]["S"])
+
+
+def _condition_holds(condition: str, old: Typed | None, values: Mapping[str, Any]) -> bool:
+    """Whether ``condition`` (one of the ingest's, whitespace normalized) holds for the stored
+    item ``old`` (``None``: there is none) with the request's ``values``."""
+    if condition == _PUT_STORY_CONDITION:
+        if old is None:
+            return True
+        stored_at, incoming_at = _s(old, "updated_at"), _s_value(values, ":u")
+        newer = stored_at is not None and stored_at < incoming_at
+        changed = stored_at == incoming_at and _s(old, "content_hash") != _s_value(values, ":h")
+        return newer or changed
+    if condition == _ENTRY_IS_NEW:
+        return old is None
+    if condition == _ENTRY_AS_READ:  # a comparison with a missing attribute is false
+        return old is not None and _s(old, "feed_sk") == _s_value(values, ":f")
+    if condition == _PRUNED_BELOW_RAISED:
+        below = None if old is None else _s(old, "pruned_below")
+        return below is None or below < _s_value(values, ":b")
+    raise RefusedRequest(f"condition not implemented: {condition!r}")
+
+
+def _updated(
+    key: Typed, old: Typed | None, expression: str, names: Mapping[str, str], values: Typed
+) -> Typed:
+    """The item after one of the ingest's ``UpdateExpression``s (created from its key when
+    missing, as DynamoDB does)."""
+    item: Typed = dict(old) if old is not None else dict(key)
+    if expression == _ADD_TO_COUNT and dict(names) == _ADD_TO_COUNT_NAMES:
+        item["topic"] = values[":t"]
+        # ADD on a missing number starts from 0; DynamoDB keeps numbers as decimal strings.
+        count = int(item.get("count", {"N": "0"})["N"]) + int(values[":n"]["N"])
+        item["count"] = {"N": str(count)}
+        return item
+    if expression == _SET_PRUNED_BELOW and not names:
+        item["pruned_below"] = values[":b"]
+        return item
+    raise RefusedRequest(f"update not implemented: {expression!r} {dict(names)}")
+
+
+def _normalized(expression: str | None) -> str | None:
+    return None if expression is None else " ".join(expression.split())
 
 
 class RefusedRequest(RuntimeError):
@@ -132,8 +203,11 @@ class FakeAWS:
             "CREATE TABLE IF NOT EXISTS items (pk TEXT, sk TEXT, item TEXT, PRIMARY KEY (pk, sk))"
             " WITHOUT ROWID"
         )
+        self._transactions: dict[str, str] = {}  # ClientRequestToken: its TransactItems
         self._dynamodb: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]] = {
             "PutItem": self._put_item,
+            "UpdateItem": self._update_item,
+            "TransactWriteItems": self._transact_write_items,
             "BatchWriteItem": self._batch_write_item,
             "BatchGetItem": self._batch_get_item,
             "GetItem": self._get_item,
@@ -220,34 +294,152 @@ class FakeAWS:
         self._table_of(body["TableName"])
         item: Typed = body["Item"]
         pk, sk = self._key(item)
-        condition = body.get("ConditionExpression")
-        if condition is not None and " ".join(condition.split()) != _PUT_STORY_CONDITION:
+        condition = _normalized(body.get("ConditionExpression"))
+        if condition not in (None, _PUT_STORY_CONDITION):
             raise RefusedRequest(f"condition not implemented: {condition!r}")
         if body.get("ReturnValues", "NONE") not in ("NONE", "ALL_OLD"):
             raise RefusedRequest(f"ReturnValues {body['ReturnValues']!r} not implemented")
         values = body.get("ExpressionAttributeValues", {})
         with self._lock:  # the check and the write as one, as DynamoDB does per item
-            row = self._db.execute(
-                "SELECT item FROM items WHERE pk = ? AND sk = ?", (pk, sk)
-            ).fetchone()
-            old: Typed | None = None if row is None else json.loads(row[0])
-            if condition is not None and old is not None:
-                stored_at, incoming_at = _s(old, "updated_at"), values[":u"]["S"]
-                newer = stored_at is not None and stored_at < incoming_at
-                changed = stored_at == incoming_at and _s(old, "content_hash") != values[":h"]["S"]
-                if not (newer or changed):
-                    error: dict[str, Any] = {
-                        "__type": _DYNAMODB_ERROR + "ConditionalCheckFailedException",
-                        "message": "The conditional request failed",
-                    }
-                    if body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
-                        error["Item"] = old
-                    return 400, error
+            old = self._row(pk, sk)
+            if condition is not None and not _condition_holds(condition, old, values):
+                error = _conditional_check_failed()
+                if body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old:
+                    error["Item"] = old
+                return 400, error
             self._db.execute(
                 "INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (pk, sk, json.dumps(item))
             )
         if body.get("ReturnValues") == "ALL_OLD" and old is not None:
             return 200, {"Attributes": old}
+        return 200, {}
+
+    def _row(self, pk: str, sk: str) -> Typed | None:
+        """The stored item (the caller holds the lock)."""
+        row = self._db.execute(
+            "SELECT item FROM items WHERE pk = ? AND sk = ?", (pk, sk)
+        ).fetchone()
+        return None if row is None else cast(Typed, json.loads(row[0]))
+
+    def _update_item(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The prune's ``SET pruned_below = :b`` under its condition (``ReturnValues`` NONE)."""
+        _no_other_parameters(
+            "UpdateItem",
+            body,
+            {
+                "TableName",
+                "Key",
+                "UpdateExpression",
+                "ConditionExpression",
+                "ExpressionAttributeNames",
+                "ExpressionAttributeValues",
+            },
+        )
+        self._table_of(body["TableName"])
+        key: Typed = body["Key"]
+        pk, sk = self._key(key)
+        condition = _normalized(body.get("ConditionExpression"))
+        if condition not in (None, _PRUNED_BELOW_RAISED):
+            raise RefusedRequest(f"condition not implemented: {condition!r}")
+        expression = _normalized(body["UpdateExpression"]) or ""
+        names, values = body.get("ExpressionAttributeNames", {}), body["ExpressionAttributeValues"]
+        with self._lock:
+            old = self._row(pk, sk)
+            if condition is not None and not _condition_holds(condition, old, values):
+                return 400, _conditional_check_failed()
+            item = _updated(key, old, expression, names, values)
+            self._db.execute(
+                "INSERT OR REPLACE INTO items VALUES (?, ?, ?)", (pk, sk, json.dumps(item))
+            )
+        return 200, {}
+
+    def _transact_write_items(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``Put``, ``Update``, ``Delete`` and ``ConditionCheck`` actions with the ingest's
+        conditions and update expressions, all or nothing: one failed condition cancels the
+        transaction with a reason per action (``ConditionalCheckFailed`` or ``None``, in
+        order), as DynamoDB answers (API reference, ``TransactWriteItems``)."""
+        _no_other_parameters("TransactWriteItems", body, {"TransactItems", "ClientRequestToken"})
+        # botocore adds an idempotency token: a repeat of a written transaction (a retry of a
+        # timed-out call) changes nothing; the same token with other actions is an error.
+        token, request = body.get("ClientRequestToken"), json.dumps(body["TransactItems"])
+        if token is not None and token in self._transactions:
+            if self._transactions[token] != request:
+                return 400, {
+                    "__type": _DYNAMODB_ERROR + "IdempotentParameterMismatchException",
+                    "message": "The request uses the same client token as a previous request",
+                }
+            return 200, {}
+        actions: list[tuple[str, dict[str, Any]]] = []
+        for entry in body["TransactItems"]:
+            ((kind, action),) = entry.items()
+            if kind not in _TRANSACT_CONDITIONS:
+                raise RefusedRequest(f"transaction action not implemented: {kind}")
+            _no_other_parameters(
+                f"TransactWriteItems {kind}",
+                action,
+                {
+                    "TableName",
+                    "Item" if kind == "Put" else "Key",
+                    "ConditionExpression",
+                    "ExpressionAttributeNames",
+                    "ExpressionAttributeValues",
+                    *(["UpdateExpression"] if kind == "Update" else []),
+                },
+            )
+            self._table_of(action["TableName"])
+            condition = _normalized(action.get("ConditionExpression"))
+            if condition not in _TRANSACT_CONDITIONS[kind]:
+                raise RefusedRequest(f"{kind} condition not implemented: {condition!r}")
+            actions.append((kind, action))
+        if not 1 <= len(actions) <= _TRANSACT_MAX:
+            return 400, _validation(f"{len(actions)} actions: 1 to 100 allowed")
+        keys = [self._key(a["Item"] if k == "Put" else a["Key"]) for k, a in actions]
+        if len(set(keys)) != len(keys):
+            return 400, _validation(
+                "Transaction request cannot include multiple operations on one item"
+            )
+        with self._lock:  # every check, then every write, as one
+            olds = [self._row(*key) for key in keys]
+            reasons: list[dict[str, str]] = []
+            for (_, action), old in zip(actions, olds, strict=True):
+                condition = _normalized(action.get("ConditionExpression"))
+                values = action.get("ExpressionAttributeValues", {})
+                if condition is None or _condition_holds(condition, old, values):
+                    reasons.append({"Code": "None"})
+                else:
+                    reasons.append(
+                        {
+                            "Code": "ConditionalCheckFailed",
+                            "Message": "The conditional request failed",
+                        }
+                    )
+            if any(r["Code"] != "None" for r in reasons):
+                codes = ", ".join(r["Code"] for r in reasons)
+                return 400, {
+                    "__type": _DYNAMODB_ERROR + "TransactionCanceledException",
+                    "message": "Transaction cancelled, please refer cancellation reasons for"
+                    f" specific reasons [{codes}]",
+                    "CancellationReasons": reasons,
+                }
+            writes: list[tuple[str, str, str]] = []
+            deletes: list[tuple[str, str]] = []
+            for (kind, action), key, old in zip(actions, keys, olds, strict=True):
+                if kind == "Put":
+                    writes.append((*key, json.dumps(action["Item"])))
+                elif kind == "Update":
+                    expression = _normalized(action["UpdateExpression"]) or ""
+                    names = action.get("ExpressionAttributeNames", {})
+                    values = action.get("ExpressionAttributeValues", {})
+                    item = _updated(action["Key"], old, expression, names, values)
+                    writes.append((*key, json.dumps(item)))
+                elif kind == "Delete":
+                    deletes.append(key)
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", writes)
+            self._db.executemany("DELETE FROM items WHERE pk = ? AND sk = ?", deletes)
+            self._db.execute("COMMIT")
+            if token is not None:
+                self._transactions[token] = request
         return 200, {}
 
     def _batch_write_item(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -299,8 +491,12 @@ class FakeAWS:
         return 200, {} if item is None else {"Item": _project(item, names)}
 
     def _query(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """``pk = :pk AND begins_with(sk, :prefix)`` on the table (the ingest's only Query);
-        its results are a story's few topic entries, far below the 1 MB page."""
+        """The ingest's two key conditions on the table: ``pk = :pk AND begins_with(sk,
+        :prefix)`` (a story's topic entries) and ``pk = :pk AND sk BETWEEN :first AND :last``
+        (the prune's markers of a topic, with ``Limit``, descending, paged by
+        ``ExclusiveStartKey``). Both read far below the 1 MB page, so only ``Limit`` ends a
+        page; as DynamoDB, a page that reached ``Limit`` has a ``LastEvaluatedKey`` even when
+        nothing follows."""
         _no_other_parameters(
             "Query",
             body,
@@ -310,21 +506,48 @@ class FakeAWS:
                 "ExpressionAttributeValues",
                 "ProjectionExpression",
                 "ConsistentRead",
+                "ScanIndexForward",
+                "Limit",
+                "ExclusiveStartKey",
             },
         )
         self._table_of(body["TableName"])
-        match = _BEGINS_WITH.match(" ".join(body["KeyConditionExpression"].split()))
-        if match is None:
-            raise RefusedRequest(f"key condition not implemented: {body['KeyConditionExpression']}")
+        condition = _normalized(body["KeyConditionExpression"]) or ""
         values = body["ExpressionAttributeValues"]
-        pk, prefix = values[match[1]]["S"], values[match[2]]["S"]
-        names = _projection(body.get("ProjectionExpression"))
+        bounds: tuple[str | int, ...]
+        if match := _BEGINS_WITH.match(condition):
+            pk, prefix = _s_value(values, match[1]), _s_value(values, match[2])
+            sql, bounds = "sk >= ? AND substr(sk, 1, ?) = ?", (prefix, len(prefix), prefix)
+        elif match := _BETWEEN.match(condition):
+            pk = _s_value(values, match[1])
+            bounds = (_s_value(values, match[2]), _s_value(values, match[3]))
+            sql = "sk BETWEEN ? AND ?"
+        else:
+            raise RefusedRequest(f"key condition not implemented: {condition!r}")
+        forward = bool(body.get("ScanIndexForward", True))
+        start = body.get("ExclusiveStartKey")
+        if start is not None:
+            start_pk, start_sk = self._key(start)
+            if start_pk != pk:
+                return 400, _validation("The provided starting key is invalid")
+            sql += " AND sk > ?" if forward else " AND sk < ?"
+            bounds = (*bounds, start_sk)
+        limit = int(body.get("Limit", 0))
+        if limit < 0 or ("Limit" in body and limit < 1):
+            return 400, _validation("Limit must be at least 1")
+        order = "ASC" if forward else "DESC"
         with self._lock:
             rows = self._db.execute(
-                "SELECT sk, item FROM items WHERE pk = ? AND sk >= ? ORDER BY sk", (pk, prefix)
+                f"SELECT sk, item FROM items WHERE pk = ? AND {sql} ORDER BY sk {order}"
+                + (" LIMIT ?" if limit else ""),
+                (pk, *bounds, *([limit] if limit else [])),
             ).fetchall()
-        items = [_project(json.loads(i), names) for sk, i in rows if sk.startswith(prefix)]
-        return 200, {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+        names = _projection(body.get("ProjectionExpression"))
+        items = [_project(json.loads(i), names) for _, i in rows]
+        answer: dict[str, Any] = {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+        if limit and len(rows) == limit:
+            answer["LastEvaluatedKey"] = {"pk": {"S": pk}, "sk": {"S": rows[-1][0]}}
+        return 200, answer
 
     def items(self) -> dict[tuple[str, str], Typed]:
         """Every stored item by ``(pk, sk)``, in typed JSON (for tests and pricing)."""
@@ -402,6 +625,13 @@ def _aws_chunked(data: bytes) -> bytes:
         position = end + 2 + size + 2
 
 
+def _conditional_check_failed() -> dict[str, Any]:
+    return {
+        "__type": _DYNAMODB_ERROR + "ConditionalCheckFailedException",
+        "message": "The conditional request failed",
+    }
+
+
 def _validation(message: str) -> dict[str, Any]:
     return {"__type": _DYNAMODB_ERROR + "ValidationException", "message": message}
 
@@ -423,24 +653,57 @@ class _Raw:
 # -- the child: one run against the fake ------------------------------------------------------
 
 
+def _kind_of(action: Mapping[str, Any]) -> str:
+    """What a transaction action writes: a story's topic entry, a topic's marker or count
+    (``newsroom.stories.topic_stats``)."""
+    from newsroom.stories.topic_stats import STATS_PK, parse_stats_sk
+
+    ((kind, request),) = action.items()
+    pk, sk = FakeAWS._key(request["Item"] if kind == "Put" else request["Key"])
+    if pk != STATS_PK:
+        return "topic_entries"
+    return "markers" if parse_stats_sk(sk)[1] is not None else "counts"
+
+
+# What each row of the breakdown prices: the calls of an operation, or the actions of a kind
+# in the transactions.
+_PRICED = (
+    ("story_item", "PutItem", None),
+    ("topic_entries", "TransactWriteItems", "topic_entries"),
+    ("markers", "TransactWriteItems", "markers"),
+    ("counts", "TransactWriteItems", "counts"),
+    ("prune", "UpdateItem", None),
+    ("prune", "BatchWriteItem", None),
+)
+
+
 def _priced(fake: FakeAWS, meter: Any, stories: int) -> dict[str, float]:
-    """Units per story of the metered calls, by DynamoDB's rules (``Meter.costs``): the story
-    items (``PutItem``) and the topic entries (``BatchWriteItem``) apart, each with its copies
-    in the feed index."""
+    """Units per story of the metered calls, by DynamoDB's rules (``Meter.costs``: twice the
+    units of each item a transaction writes): the story items (``PutItem``), the topic
+    entries, markers and count updates (``TransactWriteItems``) and the prune's writes
+    apart, each with its copies in the feed index (``<row>_index``)."""
     from bench.capacity_measure import Meter, plain
 
     stored = {key: plain(item) for key, item in fake.items().items()}
-    per_story: dict[str, float] = {}
-    for label, operation in (("story_item", "PutItem"), ("topic_entries", "BatchWriteItem")):
-        records = [r for r in meter.records if r[0] == operation]
+    per_story: defaultdict[str, float] = defaultdict(float)
+    for label, operation, kind in _PRICED:
+        records = []
+        for name, params, parsed in meter.records:
+            if name != operation:
+                continue
+            if kind is not None:
+                actions = [a for a in params["TransactItems"] if _kind_of(a) == kind]
+                params = {**params, "TransactItems": actions}
+            records.append((name, params, parsed))
         costs = Meter(meter.shape, records).costs(stored)
         index_units = sum(costs.index_writes.values())
-        per_story[label] = (costs.write_units - index_units) / stories
-        per_story[f"{label}_index"] = index_units / stories
+        per_story[label] += (costs.write_units - index_units) / stories
+        per_story[f"{label}_index"] += index_units / stories
     costs = meter.costs(stored)
     per_story["write_units"] = costs.write_units / stories
+    per_story["transactional_write_units"] = costs.transactional_write_units / stories
     per_story["read_units"] = costs.read_units / stories
-    return per_story
+    return dict(per_story)
 
 
 def child_main(argv: list[str]) -> None:
@@ -554,8 +817,10 @@ class Bench:
 def _units_note(units: Mapping[str, float]) -> str:
     return (
         f"story item {units['story_item']:.2f} + its feed-index copy"
-        f" {units['story_item_index']:.2f}, topic entries {units['topic_entries']:.2f}"
-        f" + their index copies {units['topic_entries_index']:.2f}"
+        f" {units['story_item_index']:.2f}; in transactions (2 units per KB): topic entries"
+        f" {units.get('topic_entries', 0):.2f} + their index copies"
+        f" {units.get('topic_entries_index', 0):.2f}, markers {units.get('markers', 0):.2f},"
+        f" count updates {units.get('counts', 0):.2f}; prune {units.get('prune', 0):.2f}"
     )
 
 
@@ -645,7 +910,8 @@ def run(quick: bool, delay: float = DELAY) -> list[Row]:
             units["handler"]["write_units"],
             units["reference"]["write_units"],
             "WCU/story",
-            note=f"DynamoDB's rules (1 per KB per item written, again per index copy) on the"
+            note=f"DynamoDB's rules (1 per KB per item written, 2 in a transaction, again 1"
+            f" per index copy) on the"
             f" requests of a {compared_size}-story run: handler {_units_note(units['handler'])};"
             f" reference: the story item alone, without feed_pk so no index copy",
         ),

@@ -19,7 +19,9 @@ from devtools.backend import Backend, raw_emails_in_process, start_backend
 from devtools.functions import load_function_module
 from devtools.gateway import Container, Gateway, serve
 from devtools.queues import create_queue_with_dead_letters
+from devtools.scheduler import ScheduleRunner
 from devtools.sqs_trigger import SqsTrigger
+from devtools.stream_trigger import StreamTrigger, enable_stream, mapping_of, sqs_destination
 from devtools.template import ROOT, function_environment, resource, s3_event_prefix
 from devtools.workers import WorkerHandler
 
@@ -29,6 +31,10 @@ SIGNUP_QUEUE = "signups"  # SignupQueue, delivered to the mailer as its SQS trig
 SIGNUP_DEAD_LETTERS = "signup-dead-letters"
 DIGEST_QUEUE = "digest"  # DigestQueue, delivered to the digest sender as its SQS trigger does
 DIGEST_DEAD_LETTERS = "digest-dead-letters"
+STORY_EVENT_BUS = "signal-noise-stories"  # StoryEventBus, fed by StoryEventsFunction
+PUBLISH_SCHEDULE_GROUP = "signal-noise-story-publish"  # StoryPublishSchedules, fired here
+PUBLISH_SCHEDULER_ROLE = "arn:aws:iam::123456789012:role/signal-noise-story-publish"
+STORY_EVENTS_DEAD_LETTERS = "story-events-dead-letters"
 DIGEST_WAIT_SECONDS = 120  # run_digest waits this long at most for the run to finish
 # Seconds, not the template's minutes: a failed message is retried while one watches (the
 # redrive policy stays the template's).
@@ -77,6 +83,8 @@ class Stack:
     digest: Container
     signups: SqsTrigger | None = None
     digest_batches: SqsTrigger | None = None
+    story_stream: StreamTrigger | None = None  # the stories table's stream -> StoryEventsFunction
+    publish_schedules: ScheduleRunner | None = None  # due one-time schedules, fired
     stop_event: threading.Event = field(default_factory=threading.Event)
     containers: list[Container] = field(default_factory=list)  # every one, to close at stop
     delivered: int = 0
@@ -152,6 +160,16 @@ class Stack:
                 if self.stop_event.is_set():
                     return
                 raise
+
+    def _repeat(self, step: Any, pause: float) -> None:
+        """``step`` again and again until the stack stops (the stream's poller, Scheduler)."""
+        while not self.stop_event.wait(pause):
+            try:
+                step()
+            except Exception:  # the backend is shutting down, or one failed step: go on
+                if self.stop_event.is_set():
+                    return
+                log.exception("%s failed", getattr(step, "__qualname__", step))
 
     def run_digest(self, wait_seconds: float = DIGEST_WAIT_SECONDS) -> dict[str, Any]:
         """Run the daily digest now, as its schedule would (an EventBridge scheduled event to
@@ -315,9 +333,9 @@ def start_stack(
     gateway.containers["ApiFunction"] = [
         container("api", "ApiFunction", env, workers=workers) for _ in range(api_containers)
     ]
-    ingest = container(
-        "ingest", "IngestFunction", _env_for("IngestFunction", backend, {}), workers=workers
-    )
+    # Preview links in receipts point to this stack's API.
+    ingest_env = _env_for("IngestFunction", backend, {"PUBLIC_API_URL": api_url})
+    ingest = container("ingest", "IngestFunction", ingest_env, workers=workers)
     newsletter_env = {
         "PUBLIC_API_URL": api_url,
         "STORY_URL_TEMPLATE": api_url + "/#/stories/{slug}",
@@ -373,13 +391,18 @@ def start_stack(
         workers=workers,
     )
     signups = SqsTrigger(sqs, signup_url, lambda event, _: mailer.invoke(event), None)
+    story_events, story_stream, publish_schedules = _story_events(
+        backend, api_url + "/#/stories/{slug}", workers=workers
+    )
     stack = Stack(backend, api_url, http, queue_url, ingest, digest, signups, digest_batches)
+    stack.story_stream, stack.publish_schedules = story_stream, publish_schedules
     stack.containers = [
         *(c for pool in gateway.containers.values() for c in pool),
         ingest,
         digest,
         digest_sender,
         mailer,
+        story_events,
     ]
     for each in stack.containers:  # the workers started together: their cold starts overlap
         each.warm()
@@ -390,7 +413,50 @@ def start_stack(
         threading.Thread(
             target=stack._deliver_from, args=(trigger,), name=name, daemon=True
         ).start()
+    for name, step in (
+        ("story-stream", story_stream.drain),
+        ("schedules", publish_schedules.run_due),
+    ):
+        threading.Thread(target=stack._repeat, args=(step, 0.2), name=name, daemon=True).start()
     return stack
+
+
+def _story_events(
+    backend: Backend, story_url: str, *, workers: bool
+) -> tuple[Container, StreamTrigger, ScheduleRunner]:
+    """StoryEventsFunction as the template wires it: the stories table's stream (turned on
+    as the template declares it) to the function through its event source mapping, the bus
+    and schedule group it writes to, and EventBridge Scheduler firing due schedules."""
+    stream_arn = enable_stream(backend.client("dynamodb"), backend.table)
+    backend.client("events").create_event_bus(Name=STORY_EVENT_BUS)
+    scheduler = backend.client("scheduler")
+    scheduler.create_schedule_group(Name=PUBLISH_SCHEDULE_GROUP)
+    sqs = backend.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=STORY_EVENTS_DEAD_LETTERS)["QueueUrl"]
+    env = _env_for(
+        "StoryEventsFunction",
+        backend,
+        {
+            "STORY_EVENT_BUS": STORY_EVENT_BUS,
+            "PUBLISH_SCHEDULE_GROUP": PUBLISH_SCHEDULE_GROUP,
+            "PUBLISH_SCHEDULER_ROLE_ARN": PUBLISH_SCHEDULER_ROLE,
+            "STORY_URL_TEMPLATE": story_url,
+        },
+    )
+    function = container("story_events", "StoryEventsFunction", env, workers=workers)
+    stream = StreamTrigger(
+        backend.client("dynamodbstreams"),
+        stream_arn,
+        lambda event, _: function.invoke(event),
+        None,
+        mapping=mapping_of("StoryEventsFunction"),
+        on_failure=sqs_destination(sqs, dead_letters),
+    )
+    # One function is the target of every schedule of the group.
+    runner = ScheduleRunner(
+        scheduler, PUBLISH_SCHEDULE_GROUP, lambda _arn, payload: function.invoke(payload)
+    )
+    return function, stream, runner
 
 
 __all__ = ["Stack", "start_stack"]

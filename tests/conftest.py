@@ -20,6 +20,9 @@ from newsroom.core import aws
 from newsroom.ingest.settings import IngestSettings
 from tests.support import iam
 from tests.support.aws import BUCKET, REGION, TABLE, ReadReceipt, load_function
+from tests.support.newsletter import signing_key
+
+__all__ = ["signing_key"]  # a fixture used by name (the ingest's and the API's preview links)
 from tests.support.story_files import SAMPLES
 
 RUNS_LAST = "runs_last"
@@ -166,14 +169,23 @@ def lambda_context() -> LambdaContext:
 
 
 @pytest.fixture
-def ingest_app(stories_table: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The real ingest function module, wired to the moto table and bucket."""
+def ingest_app(
+    stories_table: str,
+    bucket: str,
+    signing_key: bytes,
+    atomic_moto_dynamodb: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ModuleType:
+    """The real ingest function module, wired to the moto table and bucket (and the signing
+    key of its preview links in SSM). It writes from threads: each moto request is made
+    atomic, as every DynamoDB request is (moto copies the table around a transaction)."""
     return load_function("ingest", "IngestFunction", {"STORIES_TABLE": stories_table}, monkeypatch)
 
 
 @pytest.fixture
-def api_app(stories_table: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The real read API function module, wired to the moto table."""
+def api_app(stories_table: str, signing_key: bytes, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The real read API function module, wired to the moto table (and the signing key that
+    checks preview links in SSM)."""
     return load_function("api", "ApiFunction", {"STORIES_TABLE": stories_table}, monkeypatch)
 
 

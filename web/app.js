@@ -2,9 +2,13 @@
 // from the content API. No build step, no dependencies.
 //
 // Routes live in the URL hash so every view is linkable:
-//   #/                  Recent Stories
-//   #/topics/<topic>    Recent Stories of one topic
-//   #/stories/<slug>    one story (the API's STORY_URL_TEMPLATE points here)
+//   #/                                  Recent Stories
+//   #/topics/<topic>                    Recent Stories of one topic
+//   #/archive/<YYYY-MM-DD>              the stories published on one UTC day
+//   #/stories/<slug>                    one story (the API's STORY_URL_TEMPLATE points here)
+//   #/stories/<slug>?preview=<token>    a draft or scheduled story, from a receipt's link
+// The receipt's preview_url carries the token in its query string: ?preview=<token> in the
+// page's own query, next to a #/stories/<slug> route, works too (moved into the hash).
 //
 // The API base URL is the page's own origin, or ?api=http(s)://host[:port][/path].
 //
@@ -23,6 +27,16 @@ const dateFormat = new Intl.DateTimeFormat("en-US", {
   year: "numeric",
   timeZone: "UTC", // the API stores UTC: every reader sees the same date
 });
+const dateTimeFormat = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZone: "UTC",
+});
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -32,6 +46,24 @@ export function formatDate(value) {
   const text = asText(value);
   const date = new Date(text);
   return Number.isNaN(date.getTime()) ? text : dateFormat.format(date);
+}
+
+/** "2025-10-30T14:00:00Z" -> "Oct 30, 2025, 14:00 UTC" (the input itself when not a date). */
+export function formatDateTime(value) {
+  const text = asText(value);
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? text : `${dateTimeFormat.format(date)} UTC`;
+}
+
+/** The UTC day of a timestamp, "YYYY-MM-DD", or null when it is not a date. */
+export function utcDay(value) {
+  const date = new Date(asText(value));
+  return Number.isNaN(date.getTime()) ? null : date.toISOString().slice(0, 10);
+}
+
+/** "2025-10-17" -> "Oct 17, 2025" (formatted at noon UTC, so no zone shifts the day). */
+function formatDay(day) {
+  return DAY.test(day) ? formatDate(`${day}T12:00:00Z`) : day;
 }
 
 function asText(value) {
@@ -83,6 +115,15 @@ function storyHash(slug) {
   return `#/stories/${encodeURIComponent(slug)}`;
 }
 
+function archiveHash(day) {
+  return `#/archive/${day}`;
+}
+
+/** The hash of a list view: the day's archive, a topic, or Recent Stories. */
+function listHash(topic, day) {
+  return day ? archiveHash(day) : topicHash(topic);
+}
+
 function decode(part) {
   try {
     return decodeURIComponent(part);
@@ -91,14 +132,38 @@ function decode(part) {
   }
 }
 
-/** The view a hash asks for. */
+/** The view a hash asks for: a story (with its preview token, or null) or a list. */
 export function parseRoute(hash) {
-  const path = hash.replace(/^#/, "");
+  const whole = hash.replace(/^#/, "");
+  const mark = whole.indexOf("?");
+  const path = mark === -1 ? whole : whole.slice(0, mark);
+  const query = new URLSearchParams(mark === -1 ? "" : whole.slice(mark + 1));
   let match = /^\/stories\/([^/]+)\/?$/.exec(path);
-  if (match) return { view: "story", slug: decode(match[1]) };
+  if (match) {
+    return { view: "story", slug: decode(match[1]), preview: query.get("preview") || null };
+  }
   match = /^\/topics\/([^/]+)\/?$/.exec(path);
-  if (match) return { view: "list", topic: decode(match[1]) || null };
-  return { view: "list", topic: null };
+  if (match) return { view: "list", topic: decode(match[1]) || null, day: null };
+  match = /^\/archive\/([^/]+)\/?$/.exec(path);
+  if (match) return { view: "list", topic: null, day: decode(match[1]) || null };
+  return { view: "list", topic: null, day: null };
+}
+
+/**
+ * The receipt's form of a preview link, /?preview=<token>#/stories/<slug>, as the page's own
+ * form (the token in the hash route); null when the URL is not one.
+ */
+export function previewInHash(search, hash) {
+  const params = new URLSearchParams(search);
+  const token = params.get("preview");
+  const where = parseRoute(hash);
+  if (!token || where.view !== "story" || where.preview) return null;
+  params.delete("preview");
+  const rest = params.toString();
+  return {
+    search: rest ? `?${rest}` : "",
+    hash: `${storyHash(where.slug)}?${new URLSearchParams({ preview: token })}`,
+  };
 }
 
 /** The API base URL: ?api=... when it is an http(s) URL, else the page's origin. */
@@ -166,16 +231,22 @@ async function getJson(url, signal) {
   return body;
 }
 
-function listUrl(base, topic, cursor) {
+function listUrl(base, topic, cursor, day = null) {
   const url = new URL(`${base}/stories`);
   url.searchParams.set("limit", String(PAGE_SIZE));
   if (topic) url.searchParams.set("topic", topic);
+  if (day) url.searchParams.set("date", day);
   if (cursor) url.searchParams.set("cursor", cursor);
   return url.href;
 }
 
-function storyUrl(base, slug) {
-  return `${base}/stories/${encodeURIComponent(slug)}`;
+function storyUrl(base, slug, preview = null) {
+  const path = `${base}/stories/${encodeURIComponent(slug)}`;
+  return preview ? `${path}?${new URLSearchParams({ preview })}` : path;
+}
+
+function topicsUrl(base) {
+  return `${base}/topics`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -194,6 +265,7 @@ const ui = {
   storyView: $("story-view"),
   storyStatus: $("story-status"),
   storyContainer: $("story-container"),
+  previewBanner: $("preview-banner"),
   backLink: $("back-link"),
 };
 
@@ -201,12 +273,13 @@ const config = apiBaseFrom(window.location.search, window.location.origin);
 
 const state = {
   view: null,
-  topicsSeen: new Set(),
+  topics: [], // [{topic, count}] from GET /topics, in its order (count desc, then name)
   topicButtons: new Map(), // topic ("" = All) -> button
   listHash: "#/",
   openedSlug: null,
   list: {
     topic: undefined, // undefined: nothing loaded yet
+    day: null, // "YYYY-MM-DD": the daily archive of that UTC day
     slugs: new Set(),
     cursor: null,
     done: false,
@@ -247,9 +320,10 @@ function errorBlock(problem, { heading = "p", onRetry = null, extra = null } = {
 }
 
 // -- topic filter ------------------------------------------------------------------------
+// Built from GET /topics (each topic with its count of public stories), "All" first. A topic
+// in the route that /topics does not list (yet) gets a button without a count.
 
-function addTopicButton(topic) {
-  if (state.topicButtons.has(topic)) return;
+function topicItem(topic, count) {
   const button = h(
     "button",
     { class: "topic", type: "button", "data-topic": topic, "aria-pressed": "false" },
@@ -259,43 +333,96 @@ function addTopicButton(topic) {
     const target = topicHash(topic);
     if (window.location.hash !== target) window.location.hash = target;
   });
-  const item = h("li", {}, button);
-  // "All" first, then the topics in alphabetical order.
-  const after = [...state.topicButtons.keys()]
-    .filter((other) => other !== "" && topic !== "" && other > topic)
-    .sort()[0];
-  if (after === undefined) ui.topicFilter.append(item);
-  else ui.topicFilter.insertBefore(item, state.topicButtons.get(after).parentElement);
+  const item = h("li", { class: "topics__item" }, button);
+  if (typeof count === "number") {
+    // The count sits next to the button (drawn inside its pill) and describes it, so the
+    // button's name stays the topic: "robotics, 5 stories" to a screen reader.
+    const id = `topic-count-${state.topicButtons.size}`;
+    button.classList.add("topic--counted");
+    button.setAttribute("aria-describedby", id);
+    item.append(
+      h(
+        "span",
+        { class: "topic__count", id, "data-count": String(count) },
+        String(count),
+        h("span", { class: "visually-hidden" }, count === 1 ? " story" : " stories"),
+      ),
+    );
+  }
   state.topicButtons.set(topic, button);
+  return item;
 }
 
-function noteTopics(topics) {
-  for (const topic of topics) {
-    if (typeof topic === "string" && topic !== "" && !state.topicsSeen.has(topic)) {
-      state.topicsSeen.add(topic);
-      addTopicButton(topic);
-    }
+function renderTopics() {
+  const focused = document.activeElement;
+  const focusedTopic =
+    focused && ui.topicFilter.contains(focused) ? focused.dataset.topic : undefined;
+  state.topicButtons = new Map();
+  const items = [topicItem("", null)];
+  for (const { topic, count } of state.topics) items.push(topicItem(topic, count));
+  const current = state.list.topic;
+  if (current && !state.topicButtons.has(current)) items.push(topicItem(current, null));
+  ui.topicFilter.replaceChildren(...items);
+  markCurrentTopic();
+  if (focusedTopic !== undefined && state.topicButtons.has(focusedTopic)) {
+    state.topicButtons.get(focusedTopic).focus();
   }
 }
 
-function markCurrentTopic(topic) {
+async function loadTopics() {
+  if (config.error) return;
+  try {
+    const body = await getJson(topicsUrl(config.base));
+    state.topics = asList(body.data)
+      .filter((entry) => entry && typeof entry === "object")
+      .filter((entry) => typeof entry.topic === "string" && entry.topic !== "")
+      .map((entry) => ({
+        topic: entry.topic,
+        count: Number.isInteger(entry.count) ? entry.count : null,
+      }));
+  } catch (error) {
+    // The list still works without the filter: keep "All" (and the route's topic).
+    if (!(error instanceof ApiError)) console.error(error);
+    return;
+  }
+  renderTopics();
+}
+
+/** aria-pressed on the list's topic ("All" for Recent Stories, none for a day's archive). */
+function markCurrentTopic() {
+  const { topic, day } = state.list;
+  const current = day ? null : topic || "";
+  if (current && !state.topicButtons.has(current)) {
+    renderTopics(); // a topic /topics does not list: give it a button
+    return;
+  }
   for (const [name, button] of state.topicButtons) {
-    button.setAttribute("aria-pressed", String(name === (topic || "")));
+    button.setAttribute("aria-pressed", String(name === current));
   }
 }
 
 // -- Recent Stories ---------------------------------------------------------------------
 
-function storyCard(summary) {
+/** One story of a list: its date (a link to that day's archive), title and excerpt. */
+function storyCard(summary, heading = "h2") {
   const slug = asText(summary.slug);
   const topics = asList(summary.topics).filter((t) => typeof t === "string");
   const published = asText(summary.published_at);
+  const shown = formatDate(published);
+  const time = h("time", { datetime: published }, shown);
+  const day = utcDay(published);
   return h(
     "li",
     { class: "card", "data-slug": slug, "data-topics": topics.join(" ") },
-    h("time", { class: "card__date", datetime: published }, formatDate(published)),
+    day
+      ? h(
+          "a",
+          { class: "card__date", href: archiveHash(day), "aria-label": `Stories of ${shown}` },
+          time,
+        )
+      : h("span", { class: "card__date" }, time),
     h(
-      "h2",
+      heading,
       { class: "card__title" },
       h("a", { class: "card__link", href: storyHash(slug) }, asText(summary.title)),
     ),
@@ -303,10 +430,11 @@ function storyCard(summary) {
   );
 }
 
-function resetList(topic) {
+function resetList(topic, day) {
   const list = state.list;
   if (list.controller) list.controller.abort();
   list.topic = topic;
+  list.day = day;
   list.slugs = new Set();
   list.cursor = null;
   list.done = false;
@@ -320,12 +448,18 @@ function resetList(topic) {
   ui.loadMore.removeAttribute("aria-disabled");
   ui.loadMore.textContent = "Load more";
   ui.stories.removeAttribute("aria-busy");
-  ui.listHeading.replaceChildren("Recent Stories");
+  if (day) {
+    ui.listHeading.replaceChildren(
+      "Stories of ",
+      h("time", { class: "page-title__topic", datetime: day }, formatDay(day)),
+    );
+  } else {
+    ui.listHeading.replaceChildren("Recent Stories");
+  }
   if (topic) {
     ui.listHeading.append(h("span", { class: "page-title__topic" }, ` · ${topicLabel(topic)}`));
-    noteTopics([topic]);
   }
-  markCurrentTopic(topic);
+  markCurrentTopic();
 }
 
 async function loadPage() {
@@ -351,16 +485,16 @@ async function loadPage() {
   ui.loadMore.textContent = "Loading…";
   setStatus(ui.listStatus, more ? "Loading more stories…" : "Loading stories…");
   try {
-    const page = await getJson(listUrl(config.base, list.topic, list.cursor), controller.signal);
+    const page = await getJson(
+      listUrl(config.base, list.topic, list.cursor, list.day),
+      controller.signal,
+    );
     if (controller.signal.aborted) return;
     const fresh = asList(page.data).filter(
       (item) => item && typeof item === "object" && !list.slugs.has(asText(item.slug)),
     );
-    const cards = fresh.map(storyCard);
-    for (const item of fresh) {
-      list.slugs.add(asText(item.slug));
-      noteTopics(asList(item.topics));
-    }
+    const cards = fresh.map((item) => storyCard(item));
+    for (const item of fresh) list.slugs.add(asText(item.slug));
     ui.stories.append(...cards);
     const next = page.meta && typeof page.meta === "object" ? page.meta.next_cursor : null;
     list.cursor = typeof next === "string" && next !== "" ? next : null;
@@ -369,7 +503,11 @@ async function loadPage() {
     if (list.slugs.size === 0) {
       setStatus(
         ui.listStatus,
-        list.topic ? "There are no stories on this topic yet." : "There are no stories yet.",
+        list.day
+          ? "There are no stories on this day."
+          : list.topic
+            ? "There are no stories on this topic yet."
+            : "There are no stories yet.",
       );
     } else {
       const count = list.slugs.size;
@@ -378,7 +516,7 @@ async function loadPage() {
     // The button (or the retry button) vanished under the keyboard: carry focus on to the
     // first new story.
     if (cards.length > 0 && ((fromButton && list.done) || fromRetry)) {
-      cards[0].querySelector("a").focus();
+      cards[0].querySelector(".card__link").focus();
     }
   } catch (error) {
     if (error.name === "AbortError" || controller.signal.aborted) return;
@@ -407,32 +545,38 @@ function unexpected(error) {
   return { title: "Something went wrong", detail: "Please try again.", requestId: "" };
 }
 
-function showList(topic, initial) {
+function showList(topic, day, initial) {
   if (state.view === "story") abortStory();
-  const reuse = state.list.topic === topic;
-  state.listHash = topicHash(topic);
+  const reuse = state.list.topic === topic && state.list.day === day;
+  state.listHash = listHash(topic, day);
   ui.backLink.setAttribute("href", state.listHash);
   ui.storyView.hidden = true;
   ui.listView.hidden = false;
   const cameFromStory = state.view === "story";
   state.view = "list";
-  document.title = topic
-    ? `${topicLabel(topic)} · Recent Stories — ${SITE_NAME}`
-    : `Recent Stories — ${SITE_NAME}`;
+  document.title = day
+    ? `Stories of ${formatDay(day)} — ${SITE_NAME}`
+    : topic
+      ? `${topicLabel(topic)} · Recent Stories — ${SITE_NAME}`
+      : `Recent Stories — ${SITE_NAME}`;
   if (!reuse) {
-    resetList(topic);
+    resetList(topic, day);
     loadPage();
-    if (!initial) window.scrollTo(0, 0);
+    if (!initial) {
+      window.scrollTo(0, 0);
+      // A day's archive is a new page: its heading says where the reader landed.
+      if (day) ui.listHeading.focus({ preventScroll: true });
+    }
     return;
   }
-  markCurrentTopic(topic);
+  markCurrentTopic();
   if (!state.list.done && state.list.slugs.size === 0 && !state.list.loading) loadPage();
   if (cameFromStory) {
     window.scrollTo(0, state.list.scrollY);
     const opened = state.openedSlug
       ? [...ui.stories.querySelectorAll("li")].find((li) => li.dataset.slug === state.openedSlug)
       : null;
-    if (opened) opened.querySelector("a").focus({ preventScroll: true });
+    if (opened) opened.querySelector(".card__link").focus({ preventScroll: true });
     else ui.listHeading.focus({ preventScroll: true });
   }
 }
@@ -505,7 +649,6 @@ function renderStory(story) {
     }
   }
 
-  noteTopics(topics);
   return h(
     "article",
     { class: "story", "data-slug": asText(story.slug) },
@@ -516,7 +659,101 @@ function renderStory(story) {
   );
 }
 
-async function showStory(slug, initial) {
+function asSummary(value) {
+  return value && typeof value === "object" && asText(value.slug) !== "" ? value : null;
+}
+
+/** "← Older: <title>" and "Newer: <title> →": the public stories either side of this one. */
+function storyPager(previous, next) {
+  const links = [];
+  if (previous) {
+    links.push(
+      h(
+        "li",
+        { class: "pager__item pager__item--older" },
+        h(
+          "a",
+          { class: "pager__link", href: storyHash(asText(previous.slug)), rel: "prev" },
+          "← Older: ",
+          asText(previous.title),
+        ),
+      ),
+    );
+  }
+  if (next) {
+    links.push(
+      h(
+        "li",
+        { class: "pager__item pager__item--newer" },
+        h(
+          "a",
+          { class: "pager__link", href: storyHash(asText(next.slug)), rel: "next" },
+          "Newer: ",
+          asText(next.title),
+          " →",
+        ),
+      ),
+    );
+  }
+  if (links.length === 0) return null;
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Older and newer stories" },
+    h("ul", { class: "pager__list" }, links),
+  );
+}
+
+/** A titled list of story cards below the story (none when the list is empty). */
+function storyList(id, title, summaries, listTag) {
+  if (summaries.length === 0) return null;
+  return h(
+    "section",
+    { class: "more-stories", id: `${id}-stories`, "aria-labelledby": `${id}-heading` },
+    h("h2", { class: "more-stories__title", id: `${id}-heading` }, title),
+    h(listTag, { class: "stories stories--compact" }, summaries.map((s) => storyCard(s, "h3"))),
+  );
+}
+
+/** The story's surroundings: older/newer links, related stories, the newest stories. */
+function storyExtras(body) {
+  const summaries = (value) => asList(value).map(asSummary).filter(Boolean);
+  return [
+    storyPager(asSummary(body.previous), asSummary(body.next)),
+    storyList("related", "Related stories", summaries(body.related), "ul"),
+    storyList("recent", "Recent Stories", summaries(body.recent), "ol"),
+  ];
+}
+
+/** The banner of a preview: what it is (draft, scheduled) and until when the link works. */
+function previewNotice(preview, story) {
+  const status = asText(preview.status);
+  const expires = asText(preview.expires_at);
+  const published = asText(story.published_at);
+  const what =
+    status === "draft"
+      ? ["Preview of a draft: this story is not public."]
+      : status === "scheduled"
+        ? [
+            "Preview of a scheduled story: public from ",
+            h("time", { datetime: published }, formatDateTime(published)),
+            ".",
+          ]
+        : ["Preview: this story is already public."];
+  const until = expires
+    ? [
+        " This preview link works until ",
+        h("time", { datetime: expires }, formatDateTime(expires)),
+        ".",
+      ]
+    : [];
+  return h("p", { class: "preview__text", "data-preview-status": status }, what, until);
+}
+
+function clearPreview() {
+  ui.previewBanner.replaceChildren();
+}
+
+async function showStory(slug, initial, preview = null) {
   if (state.view === "list") state.list.scrollY = window.scrollY;
   state.view = "story";
   state.openedSlug = slug;
@@ -526,6 +763,7 @@ async function showStory(slug, initial) {
   ui.backLink.setAttribute("href", state.listHash);
   ui.storyContainer.replaceChildren();
   ui.storyContainer.removeAttribute("role");
+  clearPreview();
   window.scrollTo(0, 0);
 
   if (config.error || !slug) {
@@ -541,18 +779,20 @@ async function showStory(slug, initial) {
   setStatus(ui.storyStatus, "Loading story…");
   ui.storyContainer.setAttribute("aria-busy", "true");
   try {
-    const body = await getJson(storyUrl(config.base, slug), controller.signal);
+    const body = await getJson(storyUrl(config.base, slug, preview), controller.signal);
     if (controller.signal.aborted) return;
     const story = body.data && typeof body.data === "object" ? body.data : {};
-    ui.storyContainer.replaceChildren(renderStory(story));
-    document.title = `${asText(story.title)} — ${SITE_NAME}`;
+    ui.storyContainer.replaceChildren(renderStory(story), ...storyExtras(body).filter(Boolean));
+    const shownPreview = preview && body.preview && typeof body.preview === "object";
+    if (shownPreview) ui.previewBanner.replaceChildren(previewNotice(body.preview, story));
+    document.title = `${shownPreview ? "Preview: " : ""}${asText(story.title)} — ${SITE_NAME}`;
     setStatus(ui.storyStatus, "");
     if (!initial) ui.storyContainer.querySelector("h1").focus({ preventScroll: true });
   } catch (error) {
     if (error.name === "AbortError" || controller.signal.aborted) return;
     const problem = error instanceof ApiError ? error.problem : unexpected(error);
     const status = error instanceof ApiError ? error.status : 0;
-    showStoryError(problem, status, initial, () => showStory(slug, false));
+    showStoryError(problem, status, initial, () => showStory(slug, false, preview));
   } finally {
     if (state.storyController === controller) {
       state.storyController = null;
@@ -725,12 +965,20 @@ function startSignup() {
 
 function route(initial = false) {
   const where = parseRoute(window.location.hash);
-  if (where.view === "story") showStory(where.slug, initial);
-  else showList(where.topic, initial);
+  if (where.view === "story") showStory(where.slug, initial, where.preview);
+  else showList(where.topic, where.day, initial);
 }
 
 function start() {
-  addTopicButton("");
+  // A receipt's preview link form: carry its token into the hash route, where every other
+  // route keeps it from leaking into the next story's request.
+  const moved = previewInHash(window.location.search, window.location.hash);
+  if (moved) {
+    const { pathname } = window.location;
+    window.history.replaceState(null, "", `${pathname}${moved.search}${moved.hash}`);
+  }
+  renderTopics();
+  loadTopics();
   if (config.base) {
     $("feed-rss").setAttribute("href", `${config.base}/feed.xml`);
     $("feed-json").setAttribute("href", `${config.base}/feed.json`);

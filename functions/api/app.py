@@ -14,6 +14,7 @@ import newsroom.core.snapshots  # noqa: F401  (SnapStart: registers its after-re
 from newsroom.core import aws
 from newsroom.core.observability import logger, tracer
 from newsroom.core.public_url import PublicBaseUrl
+from newsroom.core.signing import SigningKey
 from newsroom.read_api.routes import ReadApi
 from newsroom.read_api.settings import ApiSettings
 from newsroom.stories.repository import StoryRepository
@@ -21,10 +22,10 @@ from newsroom.stories.repository import StoryRepository
 settings = ApiSettings.from_env()
 dynamodb = aws.client("dynamodb")
 stories = StoryRepository(dynamodb, settings.table_name)
-public = PublicBaseUrl(
-    settings.public_base_url, settings.public_base_url_parameter, lambda: aws.client("ssm")
-)
-api = ReadApi(settings, stories, logger, public)
+ssm = lambda: aws.client("ssm")  # noqa: E731  (made on first use: most containers never)
+public = PublicBaseUrl(settings.public_base_url, settings.public_base_url_parameter, ssm)
+key = settings.signing_key_parameter
+api = ReadApi(settings, stories, logger, public, SigningKey(ssm, key) if key else None)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

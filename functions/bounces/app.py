@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsroom.core import aws
 from newsroom.core.observability import logger, metrics, tracer
+from newsroom.core.signing import SigningKey
 from newsroom.newsletter.feedback import FeedbackHandler
-from newsroom.newsletter.mailer import SigningKey
 from newsroom.newsletter.settings import NewsletterSettings
 from newsroom.newsletter.subscribers import SubscriberRepository
 

@@ -222,6 +222,16 @@ def test_a_run_with_no_subscriber_is_finished_by_the_planner(
     assert digest.trigger.drain() == []
 
 
+def test_a_story_scheduled_for_later_today_is_not_in_the_digest(
+    digest: Digest, news: None, clock: Clock, dynamodb: Any, stories_table: str
+) -> None:
+    publish(dynamodb, stories_table, "later-today", clock.iso(HOUR))  # public in an hour
+
+    plan = digest.plan()
+
+    assert plan["stories"] == 1  # "news" only: the other is stored, not yet public
+
+
 # -- the senders --------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ from newsroom.stories.items import (
     topic_feed,
 )
 from newsroom.stories.repository import StoryRepository
+from newsroom.stories.topic_stats import STATS_PK
 from tests.support import iam
 from tests.support.aws import REGION, ReadReceipt, invoke_async, load_function
 
@@ -130,7 +131,8 @@ def topic_entries(dynamodb: Any, table: str, slug: str) -> dict[str, dict[str, A
 
 
 def all_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    return list(table_items(dynamodb, table).values())
+    """Every item of the stories' partitions (test_topic_counts checks the topic counts)."""
+    return [i for (pk, _), i in table_items(dynamodb, table).items() if pk != STATS_PK]
 
 
 def results(receipt: dict[str, Any]) -> dict[str, str]:
@@ -201,7 +203,9 @@ def test_single_story_json_is_stored(
     assert receipt["status"] == "ok"
     assert receipt["error"] is None
     assert receipt["counts"] == counts(created=1)
-    assert receipt["stories"] == [{"index": 0, "slug": "fusion-roadmap", "result": "created"}]
+    assert receipt["stories"] == [
+        {"index": 0, "slug": "fusion-roadmap", "result": "created", "status": "public"}
+    ]
     assert receipt["rejected"] == []
 
 
@@ -230,9 +234,9 @@ def test_batch_json_stores_every_story(
     assert receipt["status"] == "ok"
     assert receipt["counts"] == counts(created=3)
     assert receipt["stories"] == [
-        {"index": 0, "slug": "older", "result": "created"},
-        {"index": 1, "slug": "newest", "result": "created"},
-        {"index": 2, "slug": "middle", "result": "created"},
+        {"index": 0, "slug": "older", "result": "created", "status": "public"},
+        {"index": 1, "slug": "newest", "result": "created", "status": "public"},
+        {"index": 2, "slug": "middle", "result": "created", "status": "public"},
     ]
     assert receipt["rejected"] == []
 
@@ -273,9 +277,9 @@ def test_json_lines_files_skip_blank_lines(
     assert receipt["error"] is None
     assert receipt["counts"] == counts(created=3)
     assert receipt["stories"] == [
-        {"index": 0, "line": 1, "slug": "first", "result": "created"},
-        {"index": 1, "line": 4, "slug": "second", "result": "created"},
-        {"index": 2, "line": 6, "slug": "third", "result": "created"},
+        {"index": 0, "line": 1, "slug": "first", "result": "created", "status": "public"},
+        {"index": 1, "line": 4, "slug": "second", "result": "created", "status": "public"},
+        {"index": 2, "line": 6, "slug": "third", "result": "created", "status": "public"},
     ]
 
 
@@ -314,8 +318,8 @@ def test_batch_with_invalid_stories_stores_only_the_valid_ones(
     assert receipt["error"] is None
     assert receipt["counts"] == counts(created=2, rejected=3)
     assert receipt["stories"] == [
-        {"index": 0, "slug": "valid-one", "result": "created"},
-        {"index": 3, "slug": "valid-two", "result": "created"},
+        {"index": 0, "slug": "valid-one", "result": "created", "status": "public"},
+        {"index": 3, "slug": "valid-two", "result": "created", "status": "public"},
     ]
     assert [r["index"] for r in receipt["rejected"]] == [1, 2, 4]
     assert all("line" not in r for r in receipt["rejected"])
@@ -383,8 +387,8 @@ def test_jsonl_line_with_invalid_json_is_rejected_and_the_other_lines_stored(
     assert receipt["error"] is None
     assert receipt["counts"] == counts(created=2, rejected=1)
     assert receipt["stories"] == [
-        {"index": 0, "line": 1, "slug": "before", "result": "created"},
-        {"index": 2, "line": 4, "slug": "after", "result": "created"},
+        {"index": 0, "line": 1, "slug": "before", "result": "created", "status": "public"},
+        {"index": 2, "line": 4, "slug": "after", "result": "created", "status": "public"},
     ]
     [rejected] = receipt["rejected"]
     assert rejected["index"] == 1
@@ -635,7 +639,9 @@ def test_older_version_arriving_later_is_stale(
     receipt = read_receipt("incoming/older.json")
     assert receipt["status"] == "ok"
     assert receipt["counts"] == counts(stale=1)
-    assert receipt["stories"] == [{"index": 0, "slug": "versioned", "result": "stale"}]
+    assert receipt["stories"] == [
+        {"index": 0, "slug": "versioned", "result": "stale", "status": "public"}
+    ]
 
 
 def test_newer_version_replaces_the_stored_one(
@@ -714,7 +720,9 @@ def test_same_updated_at_and_same_content_is_unchanged(
     assert stored(dynamodb, stories_table, "steady") == before
     receipt = read_receipt("incoming/b.jsonl")
     assert receipt["counts"] == counts(unchanged=1)
-    assert receipt["stories"] == [{"index": 0, "line": 1, "slug": "steady", "result": "unchanged"}]
+    assert receipt["stories"] == [
+        {"index": 0, "line": 1, "slug": "steady", "result": "unchanged", "status": "public"}
+    ]
 
 
 # -- feed index -------------------------------------------------------------------------
@@ -914,9 +922,9 @@ def test_jsonl_with_too_many_stories_stores_the_first_n(
     assert re.search(r"\b5\b", receipt["error"]["msg"])
     assert receipt["counts"] == counts(created=3)
     assert receipt["stories"] == [
-        {"index": 0, "line": 1, "slug": "s-0", "result": "created"},
-        {"index": 1, "line": 3, "slug": "s-1", "result": "created"},
-        {"index": 2, "line": 4, "slug": "s-2", "result": "created"},
+        {"index": 0, "line": 1, "slug": "s-0", "result": "created", "status": "public"},
+        {"index": 1, "line": 3, "slug": "s-1", "result": "created", "status": "public"},
+        {"index": 2, "line": 4, "slug": "s-2", "result": "created", "status": "public"},
     ]
 
 
@@ -1010,7 +1018,7 @@ def test_bad_content_never_raises(
         ("PutItem", 4, counts(created=1, unchanged=4)),
         # The stories are stored but the (grouped) topic sync is throttled: the retry finds
         # every story unchanged and heals the missing topic entries.
-        ("BatchWriteItem", 0, counts(unchanged=5)),
+        ("TransactWriteItems", 0, counts(unchanged=5)),
     ],
 )
 def test_transient_dynamodb_error_raises_and_the_retry_completes(

@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from devtools.gateway import routes_from_template
 from devtools.stack import Stack
 from devtools.template import load_template
+from tests.support.clock import sleep_until
 from tests.support.dev_process import dev_process, stop_with_sigterm
 from tests.support.stack import running_stack
 
@@ -71,6 +73,35 @@ def test_the_daily_archive_serves_the_samples_of_one_utc_day(stack: Stack) -> No
     assert [s["slug"] for s in archive] == [
         s["slug"] for s in everything if s["published_at"].startswith(day)
     ]
+
+
+def test_topics_sitemaps_and_the_stories_around_a_story_are_served(stack: Stack) -> None:
+    everything = json.loads(request(stack, "/stories?limit=50")[2])["data"]
+    counts: dict[str, int] = {}
+    for summary in everything:
+        for topic in summary["topics"]:
+            counts[topic] = counts.get(topic, 0) + 1
+
+    status, _, body = request(stack, "/topics")
+    assert status == 200
+    topics = json.loads(body)["data"]
+    assert {t["topic"]: t["count"] for t in topics} == counts  # the samples' public stories
+    assert [t["count"] for t in topics] == sorted(counts.values(), reverse=True)
+
+    status, headers, body = request(stack, "/sitemap.xml")
+    assert status == 200 and headers["Content-Type"] == "application/xml"
+    assert body.count(b"<url>") == len(everything)
+    assert request(stack, "/news-sitemap.xml")[0] == 200
+
+    middle = everything[1]["slug"]
+    page = json.loads(request(stack, f"/stories/{middle}")[2])
+    assert page["next"]["slug"] == everything[0]["slug"]
+    assert page["previous"]["slug"] == everything[2]["slug"]
+    assert [s["slug"] for s in page["recent"]] == [
+        s["slug"] for s in everything[:4] if s["slug"] != middle
+    ][:3]
+    shared = set(page["data"]["topics"])
+    assert all(shared & set(s["topics"]) for s in page["related"])
 
 
 def test_story_route_passes_the_path_parameter(stack: Stack) -> None:
@@ -143,7 +174,7 @@ def test_uploaded_story_is_served_within_two_seconds(stack: Stack) -> None:
         "slug": "fresh-upload-from-any-s3-client",
         "title": "A story uploaded with a plain S3 client",
         "summary": "It reaches the ingest through the bucket's notification.",
-        "published_at": "2030-01-01T00:00:00Z",
+        "published_at": "2026-01-01T00:00:00Z",  # newer than the samples, and past
         "topics": ["ai"],
     }
     s3 = stack.backend.client("s3")
@@ -162,6 +193,41 @@ def test_uploaded_story_is_served_within_two_seconds(stack: Stack) -> None:
     assert json.loads(body)["data"]["title"] == story["title"]
     receipt = stack.wait_for_receipt("incoming/editors/fresh upload.json")
     assert receipt["counts"]["created"] == 1
+
+
+def test_a_scheduled_upload_becomes_public_at_its_instant_and_previews_before(
+    stack: Stack,
+) -> None:
+    instant = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    story = {
+        "slug": f"scheduled-{stack.api_url.rsplit(':', 1)[-1]}-{instant.timestamp():.0f}",
+        "title": "A story scheduled a few seconds ahead",
+        "summary": "Stored now, public at its instant, with no other upload.",
+        "published_at": instant.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "topics": ["ai"],
+    }
+    key = f"incoming/editors/{story['slug']}.json"
+    stack.backend.client("s3").put_object(
+        Bucket=stack.backend.bucket, Key=key, Body=json.dumps(story).encode()
+    )
+    (entry,) = stack.wait_for_receipt(key)["stories"]
+    assert entry["status"] == "scheduled"
+    preview_path = entry["preview_url"].removeprefix(stack.api_url)
+    assert preview_path.startswith(f"/stories/{story['slug']}?preview=")
+
+    assert request(stack, f"/stories/{story['slug']}")[0] == 404
+    status, headers, body = request(stack, preview_path)
+    assert status == 200 and headers["Cache-Control"] == "private, no-store"
+    assert json.loads(body)["preview"]["status"] == "scheduled"
+    _, headers, _ = request(stack, "/stories")
+    max_age = int(headers["Cache-Control"].split("max-age=")[1].split(",")[0])
+    assert max_age <= 4  # no copy outlives the instant
+
+    sleep_until(instant)
+    status, _, body = request(stack, f"/stories/{story['slug']}")
+    assert status == 200
+    newest = json.loads(request(stack, "/stories")[2])["data"][0]
+    assert newest["slug"] == story["slug"]
 
 
 def test_reader_page_is_served_at_the_root(stack: Stack) -> None:

@@ -47,6 +47,7 @@ from newsroom.stories.items import story_item
 from newsroom.stories.repository import StoryRepository
 from tests.support import iam
 from tests.support.aws import REGION, load_function
+from tests.support.clock import sleep_until
 from tests.support.digest import Digest, DigestQueues, create_digest_queues, load_digest
 from tests.support.newsletter import SENDER, SUBSCRIBERS, sender, signing_key, subscribers_table
 from tests.support.stack import running_stack
@@ -1785,6 +1786,7 @@ def test_the_newsletter_through_the_local_stack(local_stack: Any) -> None:
     s3.put_object(Bucket=local_stack.backend.bucket, Key=key, Body=json.dumps(story).encode())
     receipt = local_stack.wait_for_receipt(key, timeout=30)
     assert receipt["status"] == "ok", receipt
+    sleep_until(published)  # public from then on: the digest takes public stories only
 
     status, _, body = _http(api_url + "/_local/digest", method="POST")
     assert status == 200

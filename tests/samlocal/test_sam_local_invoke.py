@@ -16,6 +16,7 @@ import pytest
 from devtools import samlocal
 from devtools.samlocal import EVENTS_DIR
 from newsroom.newsletter.digest_runs import run_key, stories_key
+from tests.support.clock import sleep_until
 from tests.support.samlocal import INVOKE_TIMEOUT, Backend, Invocation
 
 pytestmark = pytest.mark.samlocal
@@ -229,6 +230,7 @@ def test_sam_local_digest_mails_a_confirmed_subscriber_links_to_the_api(
     s3 = stack.backend.client("s3")
     s3.put_object(Bucket=stack.backend.bucket, Key=key, Body=json.dumps(story).encode())
     assert stack.wait_for_receipt(key, timeout=60)["status"] == "ok"
+    sleep_until(published)  # public from then on: the digest takes public stories only
 
     # schedule-digest.json above already planned today (with no confirmed subscriber): a
     # second plan of one day queues nothing, so forget it, as the next day would.

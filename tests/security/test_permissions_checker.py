@@ -183,7 +183,9 @@ def test_head_of_a_missing_key_is_403_without_list_and_404_with_it(
 def test_a_call_outside_the_role_fails_the_test_that_made_it() -> None:
     """Run an integration test with the statement it needs removed from the role
     (``TEST_IAM_WITHOUT``): the test fails, and says why."""
-    test = "tests/integration/test_api.py::test_story_costs_one_get_item"
+    test = (
+        "tests/integration/test_api.py::test_an_unknown_draft_or_retracted_story_costs_one_get_item"
+    )
     env = {**os.environ, iam.WITHOUT_VARIABLE: "ApiFunction:ReadStories"}
 
     result = subprocess.run(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devtools import samlocal
-from devtools.template import TEMPLATE_PATH
+from devtools.template import TEMPLATE_PATH, parameter_default
 from devtools.translate import PSEUDO_PARAMETERS, Resolver
 from newsroom.read_api.settings import ApiSettings
 from tests.support.translated import as_list, props, resources_of_type
@@ -22,12 +22,17 @@ from tests.support.translated import as_list, props, resources_of_type
 ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
 REGION = PSEUDO_PARAMETERS["AWS::Region"]
 TABLE_READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
+SIGNING_KEY = str(parameter_default("SigningKeyParameterName"))  # the stack's HMAC key in SSM
 INGEST_TABLE_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
     "dynamodb:BatchGetItem",
+    # The topic counts' TransactWriteItems is authorized as the item actions in it (DynamoDB
+    # developer guide, "Using IAM with DynamoDB transactions").
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
 }
 XRAY_ACTIONS = {
     "xray:PutTraceSegments",
@@ -67,9 +72,13 @@ UNSCOPABLE_ACTIONS = XRAY_ACTIONS | {"ses:GetSendQuota"}
 # role, which writes the log groups of every API of the region, not only this stack's.
 ACCEPTED_MANAGED_WILDCARDS = LOG_ACTIONS | API_GATEWAY_LOG_ACTIONS
 # Who may assume each role that is not a function's (SAM names those <Function>Role).
-SERVICE_ROLES = {"ApiGatewayLoggingRole": "apigateway.amazonaws.com"}
+SERVICE_ROLES = {
+    "ApiGatewayLoggingRole": "apigateway.amazonaws.com",
+    "StoryPublishSchedulerRole": "scheduler.amazonaws.com",  # invokes StoryEventsFunction
+}
 POLICY_RESOURCE_TYPES = {
     "AWS::IAM::Policy",
+    "AWS::IAM::RolePolicy",
     "AWS::IAM::ManagedPolicy",
     "AWS::S3::BucketPolicy",
     "AWS::SQS::QueuePolicy",
@@ -197,19 +206,22 @@ def fires_on_the_first_one(alarm: dict[str, Any]) -> bool:
 # -- IAM: the functions' roles ----------------------------------------------------------
 
 
-def test_api_function_role_only_reads_the_table_its_indexes_and_the_public_base_url(
+def test_api_function_role_only_reads_the_table_its_indexes_the_public_base_url_and_the_key(
     translated: dict[str, Any], resolver: Resolver
 ) -> None:
     role = role_of(translated, "ApiFunction")
     grants = inline_grants(translated, resolver, role)
     table, indexes = table_arns(translated, resolver)
     assert indexes, "the table declares no index"
-    # Besides the table: the stack's public base URL (a String parameter, not a secret).
+    # Besides the table: the stack's public base URL (a String parameter, not a secret) and
+    # the signing key that checks preview links.
     parameter = resolver.resolve(translated["Resources"]["PublicBaseUrl"]["Properties"]["Name"])
     public_base_url = f"arn:aws:ssm:us-east-1:123456789012:parameter{parameter}"
     assert translated["Resources"]["PublicBaseUrl"]["Properties"]["Type"] == "String"
     assert ("ssm:GetParameter", public_base_url) in grants, grants
-    grants = grants - {("ssm:GetParameter", public_base_url)}
+    signing_key = f"arn:aws:ssm:us-east-1:123456789012:parameter{SIGNING_KEY}"
+    assert ("ssm:GetParameter", signing_key) in grants, grants
+    grants = grants - {("ssm:GetParameter", public_base_url), ("ssm:GetParameter", signing_key)}
     for action, resource in grants:
         assert action in TABLE_READS, f"{role} may {action} (only table reads are allowed)"
         assert resource in {table} | indexes, f"{role} may {action} on {resource}"
@@ -238,6 +250,8 @@ def test_ingest_function_role_reads_incoming_writes_receipts_and_the_table_only(
         ("s3:PutObject", f"{bucket}/{receipts}*"),
         *((action, table) for action in INGEST_TABLE_ACTIONS),
         ("sqs:SendMessage", dlq),  # SAM's policy for the on-failure destination
+        # The preview links of drafts and scheduled stories are signed with the stack's key.
+        ("ssm:GetParameter", f"arn:aws:ssm:us-east-1:123456789012:parameter{SIGNING_KEY}"),
     }
     assert_only_basic_managed_policies(translated, role)
 

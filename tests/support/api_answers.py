@@ -49,6 +49,7 @@ def assert_matches_document(answer: Answer, op: Operation, document: dict[str, A
     assert answer.content_type == response.content_type, (op.path, answer.status)
     if response.model is None:
         return
-    body = answer.json() if response.content_type != "application/rss+xml" else answer.text
+    xml = response.content_type in ("application/rss+xml", "application/xml")
+    body = answer.text if xml else answer.json()
     errors = sorted(schema_validator(document, response.model).iter_errors(body), key=str)
     assert not errors, f"{op.path} {answer.status}: " + "; ".join(e.message for e in errors)

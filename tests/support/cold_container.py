@@ -33,6 +33,10 @@ def run_in_cold_container(probe: str, name: str, logical_id: str, tracing: bool 
         "AWS_SECRET_ACCESS_KEY": "testing",
         "STORIES_TABLE": "t",
         "SUBSCRIBERS_TABLE": "s",
+        # What the template's references resolve to (StoryEventsFunction requires them).
+        "STORY_EVENT_BUS": "b",
+        "PUBLISH_SCHEDULE_GROUP": "g",
+        "PUBLISH_SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/r",
     }
     if tracing:  # what Lambda sets (the X-Ray SDK takes Lambda's sampling when it sees them)
         env.update(

@@ -355,11 +355,18 @@ def _dynamodb_item(call: Call) -> list[Request]:
 
 @_operation("dynamodb", "Query", "Scan")
 def _dynamodb_read(call: Call) -> list[Request]:
-    """On an index, the index is the resource: ``table/<t>/index/<i>``."""
+    """On an index, the index is the resource: ``table/<t>/index/<i>``. A ``Query`` carries
+    ``dynamodb:LeadingKeys``: the partition key value it asks for (the first equality of
+    its key condition)."""
     arn = _table_arn(call, call.params["TableName"])
     if "IndexName" in call.params:
         arn = f"{arn}/index/{call.params['IndexName']}"
-    return [Request(f"dynamodb:{call.operation}", arn, _present(call.params, _DYNAMODB_KEYS))]
+    keys = _present(call.params, _DYNAMODB_KEYS)
+    leading = re.match(r"\s*#?\w+\s*=\s*(:\w+)", call.params.get("KeyConditionExpression", ""))
+    if leading:
+        value = call.params.get("ExpressionAttributeValues", {}).get(leading.group(1), {})
+        keys["dynamodb:LeadingKeys"] = tuple(str(v) for v in value.values())
+    return [Request(f"dynamodb:{call.operation}", arn, keys)]
 
 
 @_operation("dynamodb", "BatchGetItem", "BatchWriteItem")
@@ -368,6 +375,30 @@ def _dynamodb_batch(call: Call) -> list[Request]:
     return [
         Request(f"dynamodb:{call.operation}", _table_arn(call, table))
         for table in call.params["RequestItems"]
+    ]
+
+
+_TRANSACT_WRITE_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+@_operation("dynamodb", "TransactWriteItems")
+def _dynamodb_transact_write(call: Call) -> list[Request]:
+    """No action of its own: each action of the transaction is authorized as the item
+    operation it performs, on its table, with ``dynamodb:EnclosingOperation`` (DynamoDB
+    developer guide, "Using IAM with DynamoDB transactions")."""
+    return [
+        Request(
+            f"dynamodb:{_TRANSACT_WRITE_ACTIONS[kind]}",
+            _table_arn(call, action[kind]["TableName"]),
+            {"dynamodb:EnclosingOperation": ("TransactWriteItems",)},
+        )
+        for action in call.params["TransactItems"]
+        for kind in action
     ]
 
 
@@ -536,6 +567,68 @@ def _sqs_poll(call: Call) -> list[Request]:
     return [Request(f"sqs:{action}", queue_arn(call.params["QueueUrl"], call.region))]
 
 
+def _bus_arn(call: Call, name: str) -> str:
+    return name if name.startswith("arn:") else call.arn("events", f"event-bus/{name}")
+
+
+@_operation("events", "PutEvents")
+def _events_put(call: Call) -> list[Request]:
+    """``events:PutEvents`` on the bus of each entry (the default bus without one), with the
+    entry's ``events:source`` and ``events:detail-type`` (Service Authorization Reference,
+    "Actions, resources, and condition keys for Amazon EventBridge")."""
+    return [
+        Request(
+            "events:PutEvents",
+            _bus_arn(call, str(entry.get("EventBusName") or "default")),
+            {
+                "events:source": (str(entry.get("Source", "")),),
+                "events:detail-type": (str(entry.get("DetailType", "")),),
+            },
+        )
+        for entry in call.params["Entries"]
+    ]
+
+
+@_operation("scheduler", "CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule")
+def _scheduler_schedule(call: Call) -> list[Request]:
+    """On the schedule, ``schedule/<group>/<name>`` (the group ``default`` without one).
+    Create and update hand the target's role to the scheduler: ``iam:PassRole`` on it, with
+    ``iam:PassedToService`` (IAM User Guide, "Granting a user permissions to pass a role")."""
+    group = str(call.params.get("GroupName") or "default")
+    requests = [
+        Request(
+            f"scheduler:{call.operation}",
+            call.arn("scheduler", f"schedule/{group}/{call.params['Name']}"),
+        )
+    ]
+    role = call.params.get("Target", {}).get("RoleArn")
+    if role:
+        requests.append(
+            Request(
+                "iam:PassRole", str(role), {"iam:PassedToService": ("scheduler.amazonaws.com",)}
+            )
+        )
+    return requests
+
+
+@_operation("dynamodbstreams", "DescribeStream", "GetShardIterator", "GetRecords")
+def _dynamodb_stream(call: Call) -> list[Request]:
+    """``dynamodb:<operation>`` on the stream; ``GetRecords`` names it through its shard
+    iterator, which starts with the stream's ARN (``<stream arn>|1|<token>``)."""
+    arn = call.params.get("StreamArn") or str(call.params["ShardIterator"]).split("|", 1)[0]
+    return [Request(f"dynamodb:{call.operation}", str(arn))]
+
+
+@_operation("dynamodbstreams", "ListStreams")
+def _dynamodb_list_streams(call: Call) -> list[Request]:
+    """Listing a table's streams: authorized on its streams, ``table/<t>/stream/*`` (the
+    resource AWS's own example policy for a Lambda stream consumer names, DynamoDB developer
+    guide, "IAM policy to allow an AWS Lambda function to access DynamoDB stream records")."""
+    return [
+        Request("dynamodb:ListStreams", f"{_table_arn(call, call.params['TableName'])}/stream/*")
+    ]
+
+
 # -- the roles of the translated template ----------------------------------------------------
 
 
@@ -578,6 +671,9 @@ class BoundResolver(Resolver):
                 f":table/{name}",
                 "AWS::SQS::Queue": f"arn:{PARTITION}:sqs:{self.region}:{ACCOUNT}:{name}",
                 "AWS::S3::Bucket": _bucket_arn(name),
+                "AWS::Events::EventBus": f"arn:{PARTITION}:events:{self.region}:{ACCOUNT}"
+                f":event-bus/{name}",
+                "AWS::IAM::Role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
             }
             if attribute == "Arn" and type_ in arns:
                 return arns[type_]

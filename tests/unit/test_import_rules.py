@@ -39,6 +39,7 @@ FUNCTIONS = [
     ("digest_sender", "DigestSenderFunction"),
     ("mailer", "MailerFunction"),
     ("bounces", "BouncesFunction"),
+    ("story_events", "StoryEventsFunction"),
 ]
 
 
@@ -60,6 +61,7 @@ def pydantic_modules_after_loading(name: str, logical_id: str) -> list[str]:
         ("subscriptions", "SubscriptionsFunction"),
         ("digest", "DigestFunction"),
         ("digest_sender", "DigestSenderFunction"),
+        ("story_events", "StoryEventsFunction"),
     ],
 )
 def test_read_path_functions_do_not_import_pydantic(name: str, logical_id: str) -> None:

@@ -17,6 +17,7 @@ from bench.capacity import chart
 from bench.capacity_measure import (
     ROUTE_METHODS,
     TABLE,
+    TRANSACTION_FACTOR,
     IngestMeasure,
     ItemsMeasure,
     Measured,
@@ -33,6 +34,7 @@ from bench.capacity_report import compute, document, render
 from bench.capacity_units import item_size, projected, read_units, write_units
 from devtools.samconfig import deploy_parameters
 from devtools.template import create_table_kwargs
+from newsroom.stories.topic_stats import STATS_PK
 
 
 def route(name: str, *, handler_us: float = 300.0, read_units: float = 1.0) -> RouteMeasure:
@@ -347,7 +349,11 @@ def test_a_million_subscribers_in_three_hours_need_the_whole_100_per_second(
 
 def test_the_ingests_write_units_are_those_of_the_items_it_stores() -> None:
     """A fresh table: the real ingest of the samples writes every stored item and its index
-    entries once, so the metered write units equal those computed from the stored items."""
+    entries once; the story items with ``PutItem`` (their units), the topic entries and
+    markers in transactions (twice their units), and each topic's count in every transaction
+    that adds entries of it: one per sample file with stories of that topic (each file's new
+    stories fit one transaction). So the metered write units equal those computed from the
+    stored items."""
     shape = TableShape.of("StoriesTable")
     with saved_environment(), mock_aws():
         boto3.client("dynamodb", region_name="us-east-1").create_table(
@@ -355,14 +361,66 @@ def test_the_ingests_write_units_are_those_of_the_items_it_stores() -> None:
         )
         session = MotoSession(deploy_parameters("prod"))
         ingest, stored = session.ingest_samples(sample_files())
-    expected = sum(
-        write_units(item_size(item))
-        + sum(write_units(item_size(entry)) for _, _, entry in shape.index_entries(item))
-        for item in stored.values()
-    )
+
+    def units(item: dict[str, Any], factor: int = 1) -> int:
+        index = sum(write_units(item_size(entry)) for _, _, entry in shape.index_entries(item))
+        return factor * write_units(item_size(item)) + index
+
+    stories = {k: i for k, i in stored.items() if i["sk"] == "story"}
+    entries = [i for i in stored.values() if i["pk"] != STATS_PK and i["sk"] != "story"]
+    stats = [i for i in stored.values() if i["pk"] == STATS_PK]
+    files_of_topic: dict[str, set[str]] = {}
+    for entry in entries:
+        source = stories[entry["pk"], "story"]["source_key"]
+        files_of_topic.setdefault(entry["sk"].removeprefix("topic#"), set()).add(source)
+    expected = (
+        sum(units(i) for i in stories.values())
+        + sum(units(i, TRANSACTION_FACTOR) for i in entries)
+        + sum(
+            units(i, TRANSACTION_FACTOR) * len(files_of_topic[i["topic"]]) if "topic" in i
+            else units(i, TRANSACTION_FACTOR)  # a marker
+            for i in stats
+        )
+    )  # fmt: skip
+    assert entries and stats  # the samples have published stories with topics
     assert ingest.write_units_per_story * ingest.stories_created == pytest.approx(expected)
-    published = [i for i in stored.values() if i["sk"] == "story" and "feed_pk" in i]
+    published = [i for i in stories.values() if "feed_pk" in i]
     assert ingest.feed_partition_write_units_per_story * ingest.stories_created == len(published)
+
+
+def test_the_meter_prices_a_transactions_writes_at_twice_their_units() -> None:
+    """DynamoDB bills each item a transaction writes twice (prepare and commit); its copy in
+    the feed index once, as an ordinary write."""
+    shape = TableShape.of("StoriesTable")
+    entry = {"pk": "story#a", "sk": "topic#ai", "feed_pk": "topic#ai", "feed_sk": "2025#a",
+             "body": "x" * 1500}  # fmt: skip
+    count = {"pk": STATS_PK, "sk": "topic#ai"}
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**create_table_kwargs("StoriesTable", TABLE))
+        meter = Meter(shape)
+        meter.attach(client)
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": {k: {"S": v} for k, v in entry.items()}}},
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {k: {"S": v} for k, v in count.items()},
+                        "UpdateExpression": "ADD #count :n",
+                        "ExpressionAttributeNames": {"#count": "count"},
+                        "ExpressionAttributeValues": {":n": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+    costs = meter.costs(
+        {("story#a", "topic#ai"): entry, (STATS_PK, "topic#ai"): count | {"count": 1}}
+    )
+    feed_copy = write_units(item_size(projected(entry, shape.index("feed"), shape.keys) or {}))
+    assert costs.transactional_write_units == 2 * 2 + 2 * 1  # a 2 KB entry, a tiny count
+    assert costs.write_units == costs.transactional_write_units + feed_copy
+    assert costs.index_writes == {("feed", "topic#ai"): feed_copy}
 
 
 def test_the_meter_prices_a_get_item_by_the_stored_items_size() -> None:

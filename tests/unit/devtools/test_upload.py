@@ -186,7 +186,7 @@ def test_upload_reports_an_ok_receipt(
 ) -> None:
     def ok(etag: str, size: int) -> Receipt:
         receipt = receipt_for("incoming/one.json", etag, size)
-        receipt.accept(0, None, "one", WriteOutcome.CREATED)
+        receipt.accept(0, None, "one", WriteOutcome.CREATED, "public")
         return receipt
 
     join = fake_ingest("incoming/one.json", ok)
@@ -204,7 +204,7 @@ def test_upload_reports_a_partial_receipt(
 
     def partial(etag: str, size: int) -> Receipt:
         receipt = receipt_for("incoming/two.jsonl", etag, size)
-        receipt.accept(0, 1, "a", WriteOutcome.UPDATED)
+        receipt.accept(0, 1, "a", WriteOutcome.UPDATED, "public")
         receipt.reject(1, 2, [{"loc": ["sections", 0, "heading"], "msg": "too long"}])
         return receipt
 
@@ -239,7 +239,7 @@ def test_upload_ignores_a_receipt_of_an_earlier_upload(
     s3: Any, folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old = receipt_for("incoming/one.json", "0" * 32, 10)
-    old.accept(0, None, "one", WriteOutcome.CREATED)
+    old.accept(0, None, "one", WriteOutcome.CREATED, "public")
     s3.put_object(
         Bucket=BUCKET,
         Key=SETTINGS.receipt_key("incoming/one.json"),

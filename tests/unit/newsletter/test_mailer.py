@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from newsroom.core.signing import SigningKey
 from newsroom.newsletter import mailer as mailer_module
 from newsroom.newsletter.emails import confirmation_email
-from newsroom.newsletter.mailer import Mailer, SigningKey
+from newsroom.newsletter.mailer import Mailer
 
 SENDER = "newsletter@signal-noise.example"
 

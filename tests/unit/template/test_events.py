@@ -53,6 +53,10 @@ EXPECTED_STATUS = {
     "api-feed-json.json": 200,
     "api-feed-xml.json": 200,
     "api-openapi.json": 200,
+    "api-topics.json": 200,
+    "api-sitemap.json": 200,
+    "api-sitemap-day.json": 200,
+    "api-news-sitemap.json": 200,
     "api-bad-limit.json": 400,
     "api-preflight.json": 204,
 }

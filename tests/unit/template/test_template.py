@@ -68,7 +68,7 @@ def test_read_routes_and_subscription_routes_are_served_by_separate_functions() 
 # -- security, runtime and shape --------------------------------------------------------
 
 
-def test_api_function_can_only_read_the_table_and_the_public_base_url() -> None:
+def test_api_function_can_only_read_the_table_the_public_base_url_and_the_signing_key() -> None:
     statements = policy_statements("ApiFunction")
     granted = set()
     for statement in statements:
@@ -83,10 +83,24 @@ def test_api_function_can_only_read_the_table_and_the_public_base_url() -> None:
         "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
         ":parameter/${AWS::StackName}/public-base-url"
     )
+    signing_key = (
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+        ":parameter${SigningKeyParameterName}"
+    )
     assert granted == {
         ("dynamodb:GetItem", json.dumps({"Fn::GetAtt": ["StoriesTable", "Arn"]})),
         ("dynamodb:Query", json.dumps({"Fn::Sub": "${StoriesTable.Arn}/index/feed"})),
+        ("dynamodb:Query", json.dumps({"Fn::GetAtt": ["StoriesTable", "Arn"]})),
         ("ssm:GetParameter", json.dumps({"Fn::Sub": public_base_url})),
+        ("ssm:GetParameter", json.dumps({"Fn::Sub": signing_key})),  # preview links
+    }
+    # A Query of the table itself only in the topic stats partition.
+    table = {"Fn::GetAtt": ["StoriesTable", "Arn"]}
+    (table_query,) = [
+        s for s in statements if s["Action"] == "dynamodb:Query" and s["Resource"] == table
+    ]
+    assert table_query["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["topics"]}
     }
     # That parameter is the stack's own (PublicBaseUrl), not secret.
     assert resource("PublicBaseUrl")["Name"] == {"Fn::Sub": "/${AWS::StackName}/public-base-url"}

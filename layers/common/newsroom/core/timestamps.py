@@ -48,3 +48,8 @@ def format_utc(moment: datetime) -> str:
 def utc_now() -> str:
     """The current time in the stored format."""
     return format_utc(datetime.now(UTC))
+
+
+def parse_stored(stored: str) -> datetime:
+    """A stored time (``STORED_FORMAT``) as an aware UTC datetime."""
+    return datetime.fromisoformat(stored.replace("Z", "+00:00"))

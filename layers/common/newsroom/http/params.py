@@ -94,6 +94,23 @@ LIST_PARAMS = (
 )
 
 
+PREVIEW_PARAM = QueryParam(
+    "preview",
+    "string",
+    "A preview token from the receipt of a draft or scheduled story (its preview_url): the "
+    "story as it will be published, never cached. A token that is not valid gets 404.",
+    max_length=56,
+    pattern=r"[0-9]{1,12}\.[A-Za-z0-9_-]{43}",
+)
+SITEMAP_PARAMS = (
+    QueryParam(
+        "date",
+        "date",
+        "One page of a paged sitemap: the stories published on this UTC day (YYYY-MM-DD).",
+    ),
+)
+
+
 def parse_query(
     specs: Sequence[QueryParam], multi_value: Mapping[str, Sequence[str]] | None
 ) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from newsroom.core.errors import FileRejected, is_transient
 from newsroom.core.timestamps import utc_now
 from newsroom.ingest.checker import StoryChecker
 from newsroom.ingest.files import file_kind, read_stories
-from newsroom.ingest.receipts import Receipt, ReceiptDocument
+from newsroom.ingest.previews import PreviewLinks
+from newsroom.ingest.receipts import Receipt, ReceiptDocument, Visibility
 from newsroom.ingest.settings import IngestSettings
 from newsroom.ingest.writes import StoryWrites
-from newsroom.stories.items import story_item
-from newsroom.stories.repository import StoryRepository
+from newsroom.stories.items import is_public, is_scheduled, story_item
+from newsroom.stories.repository import StoryRepository, WriteOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,9 @@ class Ingestor:
         repository: StoryRepository,
         metrics: Any = None,
         log: Any = None,
+        previews: PreviewLinks | None = None,
     ) -> None:
+        self._previews = previews  # None: receipts carry no preview links
         self._settings = settings
         self._s3 = s3
         self._repository = repository
@@ -137,7 +140,11 @@ class Ingestor:
         checker = StoryChecker()
         ingested_at = utc_now()
         writes = StoryWrites(
-            self._pool, self._repository, receipt, window=self._settings.write_concurrency * 4
+            self._pool,
+            self._repository,
+            receipt,
+            window=self._settings.write_concurrency * 4,
+            visibility=lambda item, outcome: self._visibility(item, outcome, ingested_at),
         )
         try:
             for candidate in candidates:
@@ -151,6 +158,21 @@ class Ingestor:
         finally:
             # Wait for what was started even when reading failed, so the receipt is true.
             writes.finish()
+
+    def _visibility(
+        self, item: dict[str, Any], outcome: WriteOutcome, now: str
+    ) -> tuple[Visibility, str | None]:
+        """Who can read the uploaded version of a story now, and for a draft or a story
+        scheduled for later the preview link (not for a stale upload: it was not stored)."""
+        status: Visibility = (
+            "public" if is_public(item, now)
+            else "scheduled" if is_scheduled(item, now)
+            else item["status"]
+        )  # fmt: skip
+        wants_preview = status in ("draft", "scheduled") and outcome is not WriteOutcome.STALE
+        if not wants_preview or self._previews is None:
+            return status, None
+        return status, self._previews.url(item["slug"])
 
     def _log_processed(self, receipt: ReceiptDocument) -> None:
         """One INFO line per processed upload: where it is, what became of it, the counts.

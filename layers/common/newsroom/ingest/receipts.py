@@ -25,12 +25,19 @@ class FileError(TypedDict):
     msg: str
 
 
+Visibility = Literal["public", "scheduled", "draft", "retracted"]
+
+
 class StoredEntry(TypedDict):
-    """A story of the file that was written (``result``: a ``WriteOutcome`` value)."""
+    """A story of the file that was written (``result``: a ``WriteOutcome`` value;
+    ``status``: who can read the uploaded version now, ``scheduled`` until its
+    ``published_at``)."""
 
     index: int
     slug: str
     result: str
+    status: Visibility
+    preview_url: NotRequired[str]  # drafts and scheduled stories (newsroom.ingest.previews)
     line: NotRequired[int]  # JSON Lines only
 
 
@@ -67,8 +74,20 @@ class Receipt:
     rejected: list[RejectedEntry] = field(default_factory=list)
     error: FileError | None = None
 
-    def accept(self, index: int, line: int | None, slug: str, outcome: WriteOutcome) -> None:
-        entry: StoredEntry = {"index": index, "slug": slug, "result": outcome.value}
+    def accept(
+        self,
+        index: int,
+        line: int | None,
+        slug: str,
+        outcome: WriteOutcome,
+        status: Visibility,
+        preview_url: str | None = None,
+    ) -> None:
+        entry: StoredEntry = {
+            "index": index, "slug": slug, "result": outcome.value, "status": status
+        }  # fmt: skip
+        if preview_url is not None:
+            entry["preview_url"] = preview_url
         if line is not None:
             entry["line"] = line
         self.stories.append(entry)

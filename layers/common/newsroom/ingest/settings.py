@@ -17,6 +17,10 @@ class IngestSettings:
     max_file_bytes: int = 50 * MIB
     max_stories_per_file: int = 10_000
     write_concurrency: int = 16
+    # Preview links in receipts (newsroom.ingest.previews): none without a signing key.
+    public_api_url: str = ""  # where the links point: the stack's public base URL
+    signing_key_parameter: str = ""
+    preview_link_days: int = 7  # PreviewLinkDays
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Self:
@@ -29,6 +33,9 @@ class IngestSettings:
                     "max_file_bytes": ("MAX_FILE_BYTES", settings.positive_int),
                     "max_stories_per_file": ("MAX_STORIES_PER_FILE", settings.positive_int),
                     "write_concurrency": ("INGEST_CONCURRENCY", settings.positive_int),
+                    "public_api_url": ("PUBLIC_API_URL", settings.url_base),
+                    "signing_key_parameter": ("SIGNING_KEY_PARAMETER", settings.text),
+                    "preview_link_days": ("PREVIEW_LINK_DAYS", settings.positive_int),
                 },
                 required={"table_name": "STORIES_TABLE"},
             )

@@ -6,11 +6,12 @@ their topic entries even when another write failed, and every write or sync that
 ends before the invocation does (a thread left running would write during the next one).
 """
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Any
 
 from newsroom.ingest.checker import Checked
-from newsroom.ingest.receipts import Receipt
+from newsroom.ingest.receipts import Receipt, Visibility
 from newsroom.stories.repository import PutResult, StoryRepository, WriteOutcome
 
 SYNC_GROUP = 25  # new stories whose topic entries are written together
@@ -21,8 +22,14 @@ class StoryWrites:
     reading the file failed, so the receipt is true). ``finish`` raises the first error."""
 
     def __init__(
-        self, pool: Executor, repository: StoryRepository, receipt: Receipt, window: int
+        self,
+        pool: Executor,
+        repository: StoryRepository,
+        receipt: Receipt,
+        window: int,
+        visibility: Callable[[dict[str, Any], WriteOutcome], tuple[Visibility, str | None]],
     ) -> None:
+        self._visibility = visibility  # (status, preview link) of a stored story
         self._pool = pool
         self._repository = repository
         self._receipt = receipt
@@ -58,7 +65,10 @@ class StoryWrites:
                 continue
             outcome = future.result().outcome
             assert checked.story is not None
-            self._receipt.accept(checked.index, checked.line, checked.story.key, outcome)
+            status, preview_url = self._visibility(item, outcome)
+            self._receipt.accept(
+                checked.index, checked.line, checked.story.key, outcome, status, preview_url
+            )
             if outcome is WriteOutcome.CREATED and item["topics"]:
                 self._created.append(item)
         # Stories already created get their topic entries even when another write failed.

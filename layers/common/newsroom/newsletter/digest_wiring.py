@@ -5,11 +5,12 @@ subscriptions function's cold start does not import the senders' SQS and batch m
 from collections.abc import Callable
 
 from newsroom.core import aws
+from newsroom.core.signing import SigningKey
 from newsroom.newsletter.budget import SendBudget
 from newsroom.newsletter.confirmations import RetryBackoff
 from newsroom.newsletter.digest_batches import DigestQueue
 from newsroom.newsletter.digest_runs import RunReporter, RunRepository
-from newsroom.newsletter.mailer import Mailer, SigningKey
+from newsroom.newsletter.mailer import Mailer
 from newsroom.newsletter.planner import DigestPlanner
 from newsroom.newsletter.sender import DigestSender
 from newsroom.newsletter.service import Newsletter

@@ -22,9 +22,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
 
+from newsroom.core.signing import SigningKey
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import InvalidAddress, address_id, normalize_address
-from newsroom.newsletter.mailer import SigningKey
 from newsroom.newsletter.subscribers import SubscriberRepository, Suppression
 
 

@@ -3,7 +3,6 @@ SSM parameter that holds the signing key."""
 
 import time
 from email.message import EmailMessage
-from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -42,16 +41,3 @@ class Mailer:
                 "ResponseMetadata": exc.response.get("ResponseMetadata", {}),
             }
             raise ClientError(scrubbed, exc.operation_name) from None
-
-
-class SigningKey:
-    """The HMAC key, read once per container from an SSM SecureString parameter."""
-
-    def __init__(self, ssm: Any, parameter_name: str) -> None:
-        self._ssm = ssm
-        self._name = parameter_name
-
-    @cached_property
-    def value(self) -> bytes:
-        response = self._ssm.get_parameter(Name=self._name, WithDecryption=True)
-        return str(response["Parameter"]["Value"]).encode()

@@ -32,7 +32,7 @@ from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.digest_batches import SEND_BATCH_LIMIT, DigestBatch, DigestQueue
 from newsroom.newsletter.digest_runs import RunReporter, RunRepository, RunStories
 from newsroom.newsletter.subscribers import SubscriberRepository
-from newsroom.stories.items import ALL_STORIES_FEED, to_summary
+from newsroom.stories.items import ALL_STORIES_FEED, public_until, to_summary
 from newsroom.stories.repository import StoryRepository
 
 MAX_DIGEST_STORIES = 50
@@ -98,7 +98,9 @@ class DigestPlanner:
         day = day_of(now)
         moment = datetime.fromtimestamp(now, UTC)
         oldest = format_utc(moment - DIGEST_LOOKBACK)
-        items = self.stories.query_feed(ALL_STORIES_FEED, MAX_DIGEST_STORIES)
+        # Public stories only: one scheduled for later goes out in the digest after it.
+        until = public_until(format_utc(moment))
+        items = self.stories.query_feed(ALL_STORIES_FEED, MAX_DIGEST_STORIES, until=until)
         recent = [to_summary(item) for item in items if item["published_at"] > oldest]
         if not recent:
             finished = self.runs.start_finished(day, now=now, stories=0)

@@ -11,10 +11,11 @@ from typing import Literal
 
 from botocore.exceptions import ClientError
 
+from newsroom.core.signing import SigningKey
 from newsroom.core.timestamps import format_utc
 from newsroom.newsletter.addresses import address_id, normalize_address
 from newsroom.newsletter.emails import confirmation_email
-from newsroom.newsletter.mailer import Mailer, SigningKey
+from newsroom.newsletter.mailer import Mailer
 from newsroom.newsletter.signups import ConfirmationRequest, SignupQueue
 from newsroom.newsletter.subscribers import Subscriber, SubscriberRepository
 from newsroom.newsletter.tokens import InvalidToken, issue_token, verify_token

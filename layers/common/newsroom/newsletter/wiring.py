@@ -3,7 +3,8 @@ wires the subscriptions, mailer and bounces functions (each calls it once per co
 the digest's planner and senders: ``newsroom.newsletter.digest_wiring``)."""
 
 from newsroom.core import aws
-from newsroom.newsletter.mailer import Mailer, SigningKey
+from newsroom.core.signing import SigningKey
+from newsroom.newsletter.mailer import Mailer
 from newsroom.newsletter.service import Newsletter
 from newsroom.newsletter.settings import NewsletterSettings
 from newsroom.newsletter.signups import SignupQueue

@@ -1,26 +1,15 @@
 """Syndication feeds of the newest stories: JSON Feed 1.1 and RSS 2.0."""
 
 import json
-import re
 from datetime import datetime
 from email.utils import format_datetime
 
+from newsroom.http.xml_text import xml_text as _xml_text
 from newsroom.stories.items import StorySummary
 
 FEED_TITLE = "SIGNAL/NOISE"
 FEED_DESCRIPTION = "The newest stories from SIGNAL/NOISE."
 FEED_SIZE = 20
-
-
-# Characters XML 1.0 cannot contain at all, not even escaped (most C0 controls, U+FFFE/F,
-# lone surrogates): ElementTree would write them as they are and break the document.
-# Characters XML 1.0 cannot carry. Written as a positive class: the equivalent negated
-# class over the whole Unicode range costs milliseconds to compile at cold start.
-_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml_text(value: str) -> str:
-    return _NOT_XML_CHAR.sub("", value)
 
 
 def _parse(stored: str) -> datetime:

@@ -4,7 +4,7 @@ and parameters) and the pydantic models below (response shapes). Imported lazily
 
 import json
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
@@ -67,8 +67,35 @@ class Story(_Out):
     source: Source | None
 
 
+class Preview(_Out):
+    """Only in the answer to a preview link (``?preview=``)."""
+
+    status: Literal["draft", "scheduled", "published"]
+    expires_at: str = _Timestamp
+
+
 class StoryEnvelope(_Out):
+    """A story and what its page shows around it."""
+
     data: Story
+    related: list[StorySummary] = Field(
+        description="Up to 3 other public stories sharing a topic: most shared topics first, "
+        "then newest (among the 20 newest of each topic)."
+    )
+    previous: StorySummary | None = Field(description="The next older public story.")
+    next: StorySummary | None = Field(description="The next newer public story.")
+    recent: list[StorySummary] = Field(description="The 3 newest other public stories.")
+    preview: Preview | None = None
+
+
+class Topic(_Out):
+    topic: str
+    count: int = Field(description="Public stories with this topic.")
+    latest_published_at: str = _Timestamp
+
+
+class TopicList(_Out):
+    data: list[Topic]
 
 
 class ErrorItem(_Out):
@@ -100,9 +127,11 @@ _MODELS: dict[str, type[BaseModel]] = {
     "StoryEnvelope": StoryEnvelope,
     "Problem": Problem,
     "JsonFeed": JsonFeed,
+    "TopicList": TopicList,
 }
 _RAW_SCHEMAS: dict[str, dict[str, Any]] = {
     "RssFeed": {"type": "string", "description": "An RSS 2.0 XML document."},
+    "Sitemap": {"type": "string", "description": "A sitemaps.org 0.9 XML document."},
     "OpenApiDocument": {"type": "object"},
     "Html": {"type": "string"},
 }

@@ -4,9 +4,10 @@ three in step)."""
 
 from dataclasses import dataclass, field
 
-from newsroom.http.params import LIST_PARAMS, QueryParam
+from newsroom.http.params import LIST_PARAMS, PREVIEW_PARAM, SITEMAP_PARAMS, QueryParam
 
 JSON = "application/json"
+XML = "application/xml"
 PROBLEM = "application/problem+json"
 
 
@@ -46,12 +47,18 @@ OPERATIONS = (
         },
     ),
     Operation(
-        "GET", "/stories/{slug}", "getStory", "One published story with every field.",
+        "GET", "/stories/{slug}", "getStory",
+        "One public story with every field, and the stories around it: related, previous, "
+        "next, recent.",
+        params=(PREVIEW_PARAM,),
         responses={
             200: Response("The story.", JSON, "StoryEnvelope"),
             304: _NOT_MODIFIED,
             400: Response("The slug is not in the slug format.", PROBLEM, "Problem"),
-            404: Response("No such story (or still a draft).", PROBLEM, "Problem"),
+            404: Response(
+                "No such story (or a draft, or scheduled for later, or a preview token that "
+                "is not valid).", PROBLEM, "Problem"
+            ),
             410: Response("The story was retracted.", PROBLEM, "Problem"),
             503: _UNAVAILABLE,
         },
@@ -68,6 +75,37 @@ OPERATIONS = (
         "GET", "/feed.xml", "rssFeed", "RSS 2.0 feed of the 20 newest stories.",
         responses={
             200: Response("The feed.", "application/rss+xml", "RssFeed"),
+            304: _NOT_MODIFIED,
+            503: _UNAVAILABLE,
+        },
+    ),
+    Operation(
+        "GET", "/topics", "listTopics",
+        "Every topic with at least one public story: how many, and the newest's time; by "
+        "count, then name.",
+        responses={
+            200: Response("The topics.", JSON, "TopicList"),
+            304: _NOT_MODIFIED,
+            503: _UNAVAILABLE,
+        },
+    ),
+    Operation(
+        "GET", "/sitemap.xml", "sitemap",
+        "Sitemap (sitemaps.org 0.9) of the public stories; beyond 10,000 a sitemap index of "
+        "one sitemap per UTC day (?date=).",
+        params=SITEMAP_PARAMS,
+        responses={
+            200: Response("A urlset, or a sitemapindex.", XML, "Sitemap"),
+            304: _NOT_MODIFIED,
+            400: Response("Invalid date.", PROBLEM, "Problem"),
+            503: _UNAVAILABLE,
+        },
+    ),
+    Operation(
+        "GET", "/news-sitemap.xml", "newsSitemap",
+        "Google News sitemap of the stories published in the last 48 hours.",
+        responses={
+            200: Response("A Google News urlset.", XML, "Sitemap"),
             304: _NOT_MODIFIED,
             503: _UNAVAILABLE,
         },

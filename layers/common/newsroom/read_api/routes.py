@@ -7,6 +7,7 @@ builder are imported only by the rare routes that need them (``/openapi.json``, 
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,9 +15,11 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from newsroom.core.public_url import PublicBaseUrl
+from newsroom.core.signing import SigningKey
 from newsroom.core.slugs import SLUG_PATTERN, is_slug
-from newsroom.http.caching import Freshness
-from newsroom.http.params import LIST_PARAMS, parse_query
+from newsroom.core.timestamps import format_utc, parse_stored, utc_now
+from newsroom.http.caching import PRIVATE_NO_STORE, Freshness
+from newsroom.http.params import LIST_PARAMS, SITEMAP_PARAMS, parse_query
 from newsroom.http.problems import InvalidParameters, NotFound
 from newsroom.http.responses import (
     cors_config,
@@ -25,10 +28,12 @@ from newsroom.http.responses import (
     representation,
     url,
 )
-from newsroom.read_api import feeds
+from newsroom.read_api import feeds, sitemaps
 from newsroom.read_api.operations import OPERATIONS
 from newsroom.read_api.service import StoryReader
 from newsroom.read_api.settings import ApiSettings
+from newsroom.stories.items import is_scheduled
+from newsroom.stories.previews import InvalidPreview, check_preview_token
 from newsroom.stories.repository import StoryRepository
 
 _JSON_SEPARATORS = (",", ":")
@@ -48,17 +53,24 @@ class ReadApi:
         repository: StoryRepository,
         logger: Logger,
         public: PublicBaseUrl | None = None,
+        preview_key: SigningKey | None = None,
+        clock: Callable[[], str] = utc_now,
     ):
         self.settings = settings
         self.public = public or PublicBaseUrl(settings.public_base_url, "", lambda: None)
         self.freshness = Freshness(settings.cache_seconds)
         self.reader = StoryReader(repository)
+        self.preview_key = preview_key  # None: no preview link opens anything
+        self.clock = clock
         self.app = APIGatewayRestResolver(cors=cors_config(settings.cors_origins))
         handlers = {
             "listStories": self.list_stories,
             "getStory": self.get_story,
             "jsonFeed": self.json_feed,
             "rssFeed": self.rss_feed,
+            "listTopics": self.list_topics,
+            "sitemap": self.sitemap,
+            "newsSitemap": self.news_sitemap,
             "openapi": self.openapi,
             "docs": self.docs,
         }
@@ -69,6 +81,11 @@ class ReadApi:
             register(handlers[operation.operation_id])  # type: ignore[type-var]
         install_problem_handlers(self.app, logger, "the story database")
         self.app.not_found(self._not_found)
+
+    def _fresh_until_next_publication(self, now: str) -> Freshness:
+        """The freshness of a public representation made at ``now``: no cache may keep it
+        past the instant the next scheduled story becomes public (one ``Query``)."""
+        return self.freshness.until(self.reader.next_publication(now), now)
 
     def _url(self, path: str, query: dict[str, Any] | None = None) -> str:
         """A link for the client: on the public base URL (the CDN) when the stack has one."""
@@ -84,7 +101,8 @@ class ReadApi:
             raise _not_a_slug()
         query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
         limit, topic, day, cursor = query["limit"], query["topic"], query["date"], query["cursor"]
-        page = self.reader.page(topic, limit, cursor, day)
+        now = self.clock()
+        page = self.reader.page(topic, limit, cursor, now, day)
         listed = {"limit": limit, "topic": topic, "date": day}
         self_url = self._url("/stories", {**listed, "cursor": cursor})
         next_url = (
@@ -100,7 +118,8 @@ class ReadApi:
             }
         )
         headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
-        return representation(event, body, "application/json", self.freshness, headers)
+        freshness = self._fresh_until_next_publication(now)
+        return representation(event, body, "application/json", freshness, headers)
 
     def get_story(self, slug: str) -> Response[str]:
         # API Gateway's path parameter, not Powertools' match of the path: its pattern ends
@@ -108,25 +127,90 @@ class ReadApi:
         slug = (self.app.current_event.path_parameters or {}).get("slug", slug)
         if not is_slug(slug):
             raise _not_a_slug()
-        body = _dumps({"data": self.reader.story(slug)})
-        return representation(self.app.current_event, body, "application/json", self.freshness)
+        event, now = self.app.current_event, self.clock()
+        tokens = (event.multi_value_query_string_parameters or {}).get("preview")
+        if tokens is not None:
+            return self._preview(slug, tokens, now)
+        page = self.reader.story_page(self.reader.story(slug, now), now)
+        freshness = self._fresh_until_next_publication(now)
+        return representation(event, _dumps(page), "application/json", freshness)
+
+    def _preview(self, slug: str, tokens: list[str], now: str) -> Response[str]:
+        """The story as it will be published, for whoever holds its preview link. A token
+        that is not genuine, expired or for another story gets the answer an unknown story
+        gets, before anything is read: nothing tells whether the story exists."""
+        try:
+            if self.preview_key is None or len(tokens) != 1:
+                raise InvalidPreview("no preview")
+            expires = check_preview_token(
+                self.preview_key.value, tokens[0], slug, int(parse_stored(now).timestamp())
+            )
+        except InvalidPreview:
+            raise NotFound(f"there is no story {slug!r}") from None
+        item = self.reader.unpublished(slug)
+        status = "scheduled" if is_scheduled(item, now) else str(item["status"])
+        body = _dumps(
+            {
+                **self.reader.story_page(item, now),
+                "preview": {"status": status, "expires_at": format_utc(_epoch(expires))},
+            }
+        )
+        headers = {"Cache-Control": PRIVATE_NO_STORE, "X-Robots-Tag": "noindex"}
+        event = self.app.current_event
+        return representation(event, body, "application/json", self.freshness, headers)
 
     def _feed(self, render: Callable[..., str], path: str, content_type: str) -> Response[str]:
         """The newest stories rendered by ``render``."""
-        event = self.app.current_event
+        event, now = self.app.current_event, self.clock()
         body = render(
-            self.reader.newest(feeds.FEED_SIZE),
+            self.reader.newest(feeds.FEED_SIZE, now),
             feed_url=self._url(path),
             home_url=self.settings.site_url,
             story_url=self.settings.story_url_template,
         )
-        return representation(event, body, content_type, self.freshness)
+        return representation(event, body, content_type, self._fresh_until_next_publication(now))
 
     def json_feed(self) -> Response[str]:
         return self._feed(feeds.json_feed, "/feed.json", "application/feed+json")
 
     def rss_feed(self) -> Response[str]:
         return self._feed(feeds.rss_feed, "/feed.xml", "application/rss+xml")
+
+    def list_topics(self) -> Response[str]:
+        event, now = self.app.current_event, self.clock()
+        body = _dumps({"data": self.reader.topics(now)})
+        return representation(
+            event, body, "application/json", self._fresh_until_next_publication(now)
+        )
+
+    def sitemap(self) -> Response[str]:
+        """A urlset of every public story; beyond ``MAX_URLS_PER_SITEMAP`` a sitemap index of
+        one page per UTC day (``?date=``), each a urlset of that day."""
+        event, now = self.app.current_event, self.clock()
+        day = parse_query(SITEMAP_PARAMS, event.multi_value_query_string_parameters)["date"]
+        story_url = self.settings.story_url_template
+        entries = self.reader.sitemap_stories(now, day)
+        if day is None and len(entries) > sitemaps.MAX_URLS_PER_SITEMAP:
+            pages = [
+                (self._url("/sitemap.xml", {"date": d}), None)
+                for d in self.reader.publication_days(now)
+            ]
+            body = sitemaps.sitemap_index(pages)
+        else:  # a day of more than MAX_URLS_PER_SITEMAP keeps its newest
+            body = sitemaps.url_set(entries[: sitemaps.MAX_URLS_PER_SITEMAP], story_url=story_url)
+        freshness = self._fresh_until_next_publication(now)
+        return representation(event, body, sitemaps.SITEMAP_CONTENT_TYPE, freshness)
+
+    def news_sitemap(self) -> Response[str]:
+        event, now = self.app.current_event, self.clock()
+        body = sitemaps.news_sitemap(
+            self.reader.news(now),
+            story_url=self.settings.story_url_template,
+            publication_name=self.settings.news_publication_name,
+            language=self.settings.news_publication_language,
+        )
+        freshness = self._fresh_until_next_publication(now)
+        return representation(event, body, sitemaps.SITEMAP_CONTENT_TYPE, freshness)
 
     def openapi(self) -> Response[str]:
         from newsroom.read_api.openapi import openapi_json  # pydantic only for this rare route
@@ -157,6 +241,10 @@ class ReadApi:
         except (AttributeError, KeyError, TypeError):
             request_id = None
         return problem_response(problem or NotFound("no such resource"), request_id)
+
+
+def _epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _not_a_slug() -> InvalidParameters:

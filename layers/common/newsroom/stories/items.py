@@ -122,6 +122,32 @@ def feed_day_prefix(day: str) -> str:
     return f"{day}T"
 
 
+def feed_day_end(day: str) -> str:
+    """A bound above every ``feed_sort_key`` of UTC ``day`` and below those of the next day
+    ("U" follows the "T" of the time)."""
+    return f"{day}U"
+
+
+def public_until(now: str) -> str:
+    """The upper bound of the ``feed_sort_key`` of every story public at ``now`` (stored
+    format): a story is public from its ``published_at`` on, so the entries of ``now`` itself
+    (``now#<slug>``) are below it ("$" follows "#") and every later one above."""
+    return f"{now}$"
+
+
+def is_public(item: Mapping[str, Any], now: str) -> bool:
+    """Whether the stored story ``item`` is public at ``now`` (stored format): published and
+    not scheduled for later. Stored times share one fixed-width format, so they compare as
+    strings."""
+    return item.get("status") == "published" and str(item.get("published_at", "")) <= now
+
+
+def is_scheduled(item: Mapping[str, Any], now: str) -> bool:
+    """Whether ``item`` is published for a later instant than ``now``: stored (and in the
+    feed index), but not public until then."""
+    return item.get("status") == "published" and str(item.get("published_at", "")) > now
+
+
 def feed_start_key(feed: str, published_at: str, slug: str) -> dict[str, Any]:
     """The ``ExclusiveStartKey`` (typed JSON) of a ``Query`` on the feed index that resumes
     after the entry of ``slug`` in ``feed``: the index keys plus the table keys of that
