@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -184,33 +183,18 @@ def run_child(module: str, args: Sequence[str], env: Mapping[str, str]) -> dict[
 
 @contextmanager
 def moto_server() -> Iterator[tuple[str, int]]:
-    """``python -m moto.server`` on 127.0.0.1 in a child process; yields its endpoint and
+    """moto's server on 127.0.0.1 in a child process, as the local stack runs it
+    (``devtools.backend.MotoProcess``: each DynamoDB request atomic, as in DynamoDB; plain
+    ``moto.server`` answers concurrent transactions with 500s); yields its endpoint and
     process id."""
+    from devtools.backend import MotoProcess
+
     port = free_port()
-    process = subprocess.Popen(
-        [python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
+    server = MotoProcess(port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", process.pid
+        yield f"http://127.0.0.1:{port}", server.process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 @dataclass(frozen=True, slots=True)

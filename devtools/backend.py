@@ -212,6 +212,41 @@ def faster_moto_server(setattr: Callable[[Any, str, Any], None]) -> None:
     setattr(MotoRequestHandler, "disable_nagle_algorithm", True)
     _project_converting_once(setattr)
     _attribute_values_as_they_are(setattr)
+    one_table_backup_per_transaction(setattr)
+
+
+def one_table_backup_per_transaction(setattr: Callable[[Any, str, Any], None]) -> None:
+    """moto backs a ``TransactWriteItems`` up by deep-copying its table once per action
+    (``copy.deepcopy`` in a loop before any write): the whole table, up to 100 times a call.
+    The copies are all of the same state, so one per table is the same backup. Only where
+    every DynamoDB request runs alone (``make_dynamodb_requests_atomic``, as in this process):
+    the module's ``copy`` is swapped for the length of one call."""
+    from moto.dynamodb import models
+
+    transact_write_items = models.DynamoDBBackend.transact_write_items
+    namespace = vars(models)  # the module's globals: its code calls copy.deepcopy
+    real_copy = namespace["copy"]
+
+    class OneCopyEach:
+        def __init__(self) -> None:
+            self.copies: dict[int, Any] = {}
+
+        def deepcopy(self, value: Any) -> Any:
+            if id(value) not in self.copies:
+                self.copies[id(value)] = real_copy.deepcopy(value)
+            return self.copies[id(value)]
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_copy, name)
+
+    def once_per_table(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        namespace["copy"] = OneCopyEach()
+        try:
+            transact_write_items(backend, transact_items)
+        finally:
+            namespace["copy"] = real_copy
+
+    setattr(models.DynamoDBBackend, "transact_write_items", once_per_table)
 
 
 def _is_wire_json(value: Any) -> bool:

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from devtools.backend import make_dynamodb_requests_atomic
+from devtools.backend import make_dynamodb_requests_atomic, one_table_backup_per_transaction
 from devtools.functions import LambdaContext
 from devtools.template import create_table_kwargs, function_environment
 from newsroom.core import aws
@@ -136,8 +136,10 @@ def moto() -> Iterator[None]:
 
 @pytest.fixture
 def atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each moto DynamoDB request atomic, as in DynamoDB (for tests that write from threads)."""
+    """Each moto DynamoDB request atomic, as in DynamoDB (for tests that write from threads);
+    then a transaction's backup can be one copy of its table, not one per action."""
     make_dynamodb_requests_atomic(monkeypatch.setattr)
+    one_table_backup_per_transaction(monkeypatch.setattr)
 
 
 @pytest.fixture

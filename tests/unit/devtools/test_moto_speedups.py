@@ -93,3 +93,50 @@ def test_reads_answer_the_same_with_the_speedups(
     after = reads(dynamodb)
     assert after == before
     assert len(before["feed"]) == 3 and before["get"]["Item"]["digest"]["B"] == bytes([3, 0, 255])
+
+
+def transactions(dynamodb: Any, table: str) -> dict[str, Any]:
+    """A transaction that commits, and one whose condition fails and rolls back."""
+    put = {"Put": {"TableName": table, "Item": story_item(7)}}
+    update = {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": "story#1"}, "sk": {"S": "story"}},
+            "UpdateExpression": "ADD version :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    dynamodb.transact_write_items(TransactItems=[put, update])
+    refused = {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": {"pk": {"S": "story#2"}, "sk": {"S": "story"}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+    delete = {"Delete": {"TableName": table, "Key": {"pk": {"S": "story#3"}, "sk": {"S": "story"}}}}
+    try:
+        dynamodb.transact_write_items(TransactItems=[update, delete, refused])
+        reasons = None
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = [r["Code"] for r in error.response["CancellationReasons"]]
+    scan = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return {"reasons": reasons, "items": sorted(scan, key=lambda item: item["pk"]["S"])}
+
+
+def test_transactions_commit_and_roll_back_the_same_with_the_speedups(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = []
+    for speedups in (False, True):
+        name = f"{TABLE}-{speedups}"
+        dynamodb.create_table(**{**create_table_kwargs("StoriesTable", TABLE), "TableName": name})
+        for i in range(6):
+            dynamodb.put_item(TableName=name, Item=story_item(i))
+        if speedups:
+            faster_moto_server(monkeypatch.setattr)
+        results.append(transactions(dynamodb, name))
+    without, with_speedups = results
+    assert with_speedups == without
+    assert without["reasons"] == ["None", "None", "ConditionalCheckFailed"]
+    assert len(without["items"]) == 7  # the rolled-back delete left story#3

@@ -462,8 +462,9 @@ class StoryRepository:
         return keys[MARKERS_KEPT:], calls
 
     def _raise_pruned_below(self, topic: str, feed_sk: str) -> tuple[bool, int]:
-        """Raise the ``pruned_below`` of ``topic`` to at least ``feed_sk`` (one conditional
-        ``UpdateItem``); ``False`` when it could not be done now."""
+        """Raise the ``pruned_below`` of ``topic`` to ``feed_sk`` (one conditional
+        ``UpdateItem``); ``False`` when this prune is not to delete: another raised it as
+        high or higher, or it could not be done now."""
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -474,7 +475,9 @@ class StoryRepository:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return True, 1  # already at least as high: another prune got there first
+                # Already at least as high: a concurrent prune raised it, and it deletes these
+                # markers (or a superset); deleting them here too would be billed twice.
+                return False, 1
             if is_transient(exc):  # e.g. a conflict with a transaction on the count
                 return False, 1
             raise

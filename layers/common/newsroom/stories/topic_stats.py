@@ -46,7 +46,7 @@ _MARKER_SEPARATOR = "#at#"
 MARKERS_KEPT = 20  # public markers per topic that survive a prune (latest_published_at)
 # Public markers beyond MARKERS_KEPT before a prune deletes any: each deleted marker is a
 # write, and concurrent ingests prune the same topics, so pruning rarely is cheaper (measured
-# with bench.ingest_latency: 7.4 write units per story at 5, 3.4 at 50); /topics reads at
+# with bench.ingest_latency: 7.4 write units per story at 5, 2.2 at 50); /topics reads at
 # most MARKERS_KEPT + PRUNE_SLACK public markers per topic.
 PRUNE_SLACK = 50
 # Markers of entries that became public less than this long ago are never pruned: a reader
