@@ -31,7 +31,7 @@ def test_upload_is_visible_through_the_cache_within_the_freshness_bound() -> Non
 
         cached.upload(
             "incoming/editors/through-the-cache.json",
-            story(slug, published_at="2031-01-01T00:00:00Z", topics=["ai"]),
+            story(slug, published_at="2026-01-01T00:00:00Z", topics=["ai"]),
         )
         received = time.monotonic()
         assert slug in slugs(cached.at_origin(path))  # stored
@@ -60,7 +60,7 @@ def test_after_the_bound_the_first_request_is_fresh() -> None:
 
         cached.upload(
             "incoming/editors/first-after-the-bound.json",
-            story(slug, published_at="2032-01-01T00:00:00Z", topics=["ai"]),
+            story(slug, published_at="2026-01-02T00:00:00Z", topics=["ai"]),
         )
         time.sleep(bound + NGINX_CLOCK_SECONDS)
         answer = cached.through_cache(path)

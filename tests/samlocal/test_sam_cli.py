@@ -62,7 +62,7 @@ def test_every_built_function_ships_its_handler_as_bytecode_beside_its_source(
         for logical_id, res in load_template()["Resources"].items()
         if res["Type"] == "AWS::Serverless::Function"
     ]
-    assert len(functions) == 7, functions
+    assert len(functions) == 8, functions
     for function in functions:
         folder = sam_build.directory / function
         shipped = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())

@@ -143,6 +143,20 @@ EXPECTED: dict[str, Ingested | Response | Planned | Mailed | Fed] = {
     "api-openapi.json": Response(
         200, "application/json", _json(lambda b: str(b["openapi"]).startswith("3."))
     ),
+    "api-topics.json": Response(
+        200,
+        "application/json",
+        _json(lambda b: any(t["topic"] == "ai" and t["count"] > 0 for t in b["data"])),
+    ),
+    "api-sitemap.json": Response(
+        200, "application/xml", lambda b: "<urlset" in b and f"/{SEEDED_STORY}</loc>" in b
+    ),
+    "api-sitemap-day.json": Response(  # the samples of 2025-10-17
+        200, "application/xml", lambda b: "<urlset" in b and b.count("<url>") > 0
+    ),
+    "api-news-sitemap.json": Response(  # the samples are older than 48 hours: none listed
+        200, "application/xml", lambda b: "xmlns:news=" in b and "<url>" not in b
+    ),
     "api-preflight.json": Response(
         (200, 204),
         headers=(("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET")),
