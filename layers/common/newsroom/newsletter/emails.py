@@ -7,6 +7,7 @@ from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from html import escape
 
+from newsroom.core.timestamps import parse_stored
 from newsroom.stories.items import StorySummary
 
 BRAND = "SIGNAL/NOISE"
@@ -17,7 +18,7 @@ WIRE_POLICY = default_policy.clone(max_line_length=998)
 
 
 def _date(stored: str) -> str:
-    moment = datetime.fromisoformat(stored.replace("Z", "+00:00"))
+    moment = parse_stored(stored)
     return f"{moment:%b} {moment.day}, {moment.year}"
 
 

@@ -1,19 +1,15 @@
 """Syndication feeds of the newest stories: JSON Feed 1.1 and RSS 2.0."""
 
 import json
-from datetime import datetime
 from email.utils import format_datetime
 
+from newsroom.core.timestamps import parse_stored
 from newsroom.http.xml_text import xml_text as _xml_text
 from newsroom.stories.items import StorySummary
 
 FEED_TITLE = "SIGNAL/NOISE"
 FEED_DESCRIPTION = "The newest stories from SIGNAL/NOISE."
 FEED_SIZE = 20
-
-
-def _parse(stored: str) -> datetime:
-    return datetime.fromisoformat(stored.replace("Z", "+00:00"))
 
 
 def json_feed(
@@ -59,7 +55,7 @@ def rss_feed(summaries: list[StorySummary], *, feed_url: str, home_url: str, sto
         channel, "atom:link", {"href": feed_url, "rel": "self", "type": "application/rss+xml"}
     )
     if summaries:
-        newest = max(_parse(s["updated_at"]) for s in summaries)
+        newest = max(parse_stored(s["updated_at"]) for s in summaries)
         ET.SubElement(channel, "lastBuildDate").text = format_datetime(newest, usegmt=True)
     for s in summaries:
         item = ET.SubElement(channel, "item")
@@ -68,7 +64,7 @@ def rss_feed(summaries: list[StorySummary], *, feed_url: str, home_url: str, sto
         ET.SubElement(item, "description").text = _xml_text(s["excerpt"])
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = s["slug"]
         ET.SubElement(item, "pubDate").text = format_datetime(
-            _parse(s["published_at"]), usegmt=True
+            parse_stored(s["published_at"]), usegmt=True
         )
         for topic in s["topics"]:
             ET.SubElement(item, "category").text = _xml_text(topic)
