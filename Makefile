@@ -5,13 +5,16 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install browser nginx dev dev-cdn digest emails test test-unit lint format schema layer-requirements validate upload
+.PHONY: help install node browser nginx dev dev-cdn digest emails test test-unit lint format schema openapi layer-requirements validate upload
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 install: ## Install uv and the Python 3.13 environment from uv.lock
 	@scripts/bootstrap.sh
+
+node: ## Install the JavaScript tooling and the TypeScript client's workspace (npm ci, from package-lock.json)
+	@scripts/install-node-tools.sh
 
 dev: install ## Run the local stack with the sample stories
 	$(PY) -m devtools.dev $(ARGS)
@@ -32,18 +35,20 @@ digest: install ## Run the daily digest now on the running `make dev` stack, the
 emails: install ## Show the emails the running `make dev` stack has sent (embedded SES)
 	$(PY) -m devtools.local emails
 
-test: install browser nginx ## Run every test
+test: install node browser nginx ## Run every test
 	$(PY) -m pytest
 
 test-unit: install ## The fast tier: tests/unit only (no stack, no browser, no SAM CLI)
 	$(PY) -m pytest tests/unit
 
-lint: install ## ruff (lint + format check), mypy, import contracts, the layer's pins vs the lock, checkov
+lint: install node ## ruff, mypy, import contracts, the layer's pins, the OpenAPI document (fresh, Spectral), checkov
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	PYTHONPATH=layers/common .venv/bin/lint-imports --no-cache --no-logo
 	@$(MAKE) --no-print-directory layer-requirements LAYER_REQ_CHECK=1
+	$(PY) -m devtools.openapi --check
+	node_modules/.bin/spectral lint --fail-severity=warn --quiet $(OPENAPI)
 	@# checkov in its own environment (.tools/checkov, pinned); skips are in the resources' Metadata
 	"$$(scripts/install-checkov.sh)" --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
@@ -53,6 +58,11 @@ format: install ## Apply ruff's fixes and formatting
 
 schema: install ## Regenerate schema/story.schema.json from the model
 	$(PY) -m devtools.schema > schema/story.schema.json
+
+OPENAPI := layers/common/newsroom/openapi.json
+openapi: install node ## Regenerate the published OpenAPI document and the TypeScript client's types from it
+	$(PY) -m devtools.openapi
+	npm run --silent --workspace clients/typescript generate
 
 LAYER_REQ := layers/common/requirements.txt
 # boto3 and what only it brings are left out: Lambda's Python runtime ships them. jmespath stays

@@ -1,5 +1,7 @@
-"""Property-based fuzzing of the read API from its own OpenAPI document (schemathesis) over
-real HTTP against the local stack seeded with the sample stories.
+"""Property-based fuzzing of the whole public API from its own OpenAPI document
+(schemathesis) over real HTTP against the local stack seeded with the sample stories: the read
+routes and the subscription routes (the signups it sends are mailed by the real mailer
+function to the embedded SES).
 
 Every documented operation is called with generated requests, valid and invalid:
 schemathesis' coverage cases (boundary and just-out-of-bounds values of every parameter) and
@@ -14,6 +16,7 @@ operations' strategies with plain Hypothesis instead, which is the same generato
 """
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devtools.stack import Stack
+from newsroom.newsletter.operations import SUBSCRIPTION_OPERATIONS
 from newsroom.read_api.operations import OPERATIONS
 
 MAX_EXAMPLES = 50  # per operation and generation mode
@@ -49,10 +53,12 @@ CHECKS = [
     negative_data_rejection,
 ]
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "request_id"}
-DOCUMENTED = [(op.method, op.path) for op in OPERATIONS if op.documented]
+ALL_OPERATIONS = (*OPERATIONS, *SUBSCRIPTION_OPERATIONS)
+DOCUMENTED = [(op.method, op.path) for op in ALL_OPERATIONS if op.documented]
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 
 sent: Counter[tuple[str, str]] = Counter()  # (operation, kind of case) -> requests
+accepted_signups: list[str] = []  # the addresses POST /subscriptions answered 202 for
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +81,8 @@ def check(case: schemathesis.Case[Any], http: requests.Session, kind: str) -> No
     response = case.call_and_validate(session=http, checks=CHECKS, timeout=10)
     sent[(case.operation.label, kind)] += 1
     assert response.status_code < 500, response.text
+    if case.operation.path == "/subscriptions" and response.status_code == 202:
+        accepted_signups.append(case.body["email"])
     if 400 <= response.status_code < 500:
         # schemathesis' response headers: lower-case names, each with a list of values.
         assert response.headers.get("content-type") == ["application/problem+json"], (
@@ -118,15 +126,15 @@ def test_coverage_cases_conform(
         check(case, session, "coverage")
 
 
-# Negative mode needs a parameter that can be invalid: the feeds and the document itself only
-# take If-None-Match, and every string is a valid one.
+# Negative mode needs a parameter or a body that can be invalid: the feeds and the document
+# itself only take If-None-Match, and every string is a valid one.
 GENERATED = [
     (method, path, mode)
-    for op in OPERATIONS
+    for op in ALL_OPERATIONS
     if op.documented
     for method, path in [(op.method, op.path)]
     for mode in MODES
-    if mode is GenerationMode.POSITIVE or op.params or "{" in op.path
+    if mode is GenerationMode.POSITIVE or op.params or op.request or "{" in op.path
 ]
 
 
@@ -207,3 +215,18 @@ def test_the_documented_parameter_schemas_reject_what_the_api_rejects(
     assert session.get(stack.api_url + "/stories", params={name: value}).status_code == 400
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(value, schema)
+
+
+def test_the_fuzzed_signups_were_mailed_to_the_embedded_ses(stack: Stack) -> None:
+    """The signups the API accepted went through the queue and the real mailer to SES: one
+    confirmation email for each accepted address (the fuzzing ran above, in this module)."""
+    assert accepted_signups, "no generated signup was accepted"
+    expected = {address.lower() for address in accepted_signups}
+
+    def mailed() -> set[str]:
+        return {email["to"].lower() for email in stack.sent_emails()}
+
+    deadline = time.monotonic() + 30  # the mailer polls the queue in the background
+    while not expected <= mailed() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert expected - mailed() == set()

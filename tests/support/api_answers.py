@@ -8,10 +8,17 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from newsroom.read_api.operations import Operation
+from newsroom.http.operations import Operation
+from newsroom.read_api.document import openapi_json
 
 # Where apigw_event (and so events/api-*.json) says the client called.
 EVENT_BASE_URL = "https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1"
+
+
+def published_document(server_url: str = EVENT_BASE_URL) -> dict[str, Any]:
+    """The OpenAPI document as the API serves it to a client that called ``server_url``."""
+    document: dict[str, Any] = json.loads(openapi_json(server_url))
+    return document
 
 
 def schema_validator(document: dict[str, Any], model: str) -> Draft202012Validator:

@@ -2,7 +2,7 @@
 pydantic (about 100 ms of cold start), no function loads the Powertools resolvers it does not
 use (``newsroom.core.lean_imports``), and tracing patches botocore only. The import contracts in
 ``pyproject.toml`` check the module graph; only a real import shows that the lazy imports
-(``read_api.openapi``, the deferred ``event_handler`` package) stay lazy.
+(the deferred ``event_handler`` package) stay lazy.
 """
 
 import pytest

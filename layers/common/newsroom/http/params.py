@@ -21,6 +21,7 @@ class QueryParam:
     maximum: int | None = None
     pattern: str | None = None
     max_length: int | None = None
+    required: bool = False
 
     def parse(self, raw: str) -> Any:
         """The typed value of ``raw``; raises ``ValueError`` with a message for the client."""
@@ -64,7 +65,7 @@ class QueryParam:
         return {
             "name": self.name,
             "in": "query",
-            "required": False,
+            "required": self.required,
             "description": self.description,
             "schema": schema,
         }

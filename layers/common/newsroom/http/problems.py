@@ -53,6 +53,11 @@ class ServiceUnavailable(ApiProblem):
         return {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+def backend_busy(backend: str) -> ServiceUnavailable:
+    """The answer when ``backend`` (AWS) throttles or fails transiently."""
+    return ServiceUnavailable(f"{backend} is busy; retry shortly")
+
+
 class InternalError(ApiProblem):
     status = 500
 

@@ -21,7 +21,7 @@ from newsroom.http.problems import (
     ApiProblem,
     InternalError,
     NotFound,
-    ServiceUnavailable,
+    backend_busy,
     problem_body,
 )
 
@@ -121,7 +121,7 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, backen
             problem = exc
         elif isinstance(exc, ClientError | BotoCoreError) and is_transient(exc):
             logger.warning("backend unavailable", exc_info=exc)
-            problem = ServiceUnavailable(f"{backend} is busy; retry shortly")
+            problem = backend_busy(backend)
         else:
             logger.exception("unexpected error")
             problem = InternalError("an unexpected error occurred; it was logged")

@@ -1,8 +1,10 @@
-"""The subscription routes (served by their own function, so the read API stays read-only):
-``POST /subscriptions``, ``GET /subscriptions/confirm``, ``GET|POST /subscriptions/unsubscribe``.
+"""The subscription routes of ``newsroom.newsletter.operations`` (served by their own
+function, so the read API stays read-only): ``POST /subscriptions``,
+``GET /subscriptions/confirm``, ``GET|POST /subscriptions/unsubscribe``.
 """
 
 import json
+from collections.abc import Iterable
 from html import escape
 from urllib.parse import parse_qs
 
@@ -12,9 +14,11 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from newsroom.http.problems import ApiProblem, InvalidParameters
 from newsroom.http.responses import cors_config, install_problem_handlers
 from newsroom.newsletter.addresses import InvalidAddress
+from newsroom.newsletter.operations import SUBSCRIPTION_OPERATIONS, TOKEN_PARAM
 from newsroom.newsletter.service import Newsletter
 from newsroom.newsletter.tokens import InvalidToken
 
+BACKEND = "the subscription service"  # as 503 answers name it
 MAX_BODY_BYTES = 4096
 REQUEST_FIELDS = frozenset({"email"})
 # The same answer for new, pending and confirmed addresses: the endpoint tells nobody who
@@ -23,6 +27,12 @@ ACCEPTED_DETAIL = (
     "If this address can receive mail, a confirmation link is on its way. "
     "Nothing is sent to addresses that are already subscribed."
 )
+# What each route answers (a status for programs; a title and a sentence for people).
+ANSWERS = {
+    "accepted": ("Check your inbox", ACCEPTED_DETAIL),
+    "confirmed": ("You're subscribed", "SIGNAL/NOISE will arrive in your inbox daily."),
+    "unsubscribed": ("You're unsubscribed", "You will not get SIGNAL/NOISE emails any more."),
+}
 
 
 class InvalidLink(ApiProblem):
@@ -34,7 +44,21 @@ class InvalidLink(ApiProblem):
         return "Invalid or expired link"
 
 
-def _page(title: str, message: str) -> str:
+def _refuse_unknown(fields: Iterable[str]) -> None:
+    """One contract rule everywhere: unknown fields are refused, as in the upload contract
+    (``extra="forbid"``), each named; in a JSON body and a form alike."""
+    unknown = [name for name in fields if name not in REQUEST_FIELDS]
+    if unknown:
+        raise InvalidParameters(
+            "the request has unknown fields",
+            errors=[
+                {"loc": ["body", name], "msg": "unknown field (only email is accepted)"}
+                for name in unknown
+            ],
+        )
+
+
+def answer_page(title: str, message: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -55,14 +79,25 @@ class SubscriptionsApi:
         self.logger = logger
         self.public_api_url = public_api_url
         self.app = APIGatewayRestResolver(cors=cors_config(cors_origins))
-        self.app.route("/subscriptions", method="POST")(self.subscribe)
-        self.app.route("/subscriptions/confirm", method="GET")(self.confirm)
-        self.app.route("/subscriptions/unsubscribe", method=["GET", "POST"])(self.unsubscribe)
-        install_problem_handlers(self.app, logger, "the subscription service")
+        handlers = {
+            "subscribe": self.subscribe,
+            "confirmSubscription": self.confirm,
+            "unsubscribe": self.unsubscribe,
+            "unsubscribeOneClick": self.unsubscribe,
+        }
+        for operation in SUBSCRIPTION_OPERATIONS:
+            register = self.app.route(operation.path, method=operation.method)
+            register(handlers[operation.operation_id])
+        install_problem_handlers(self.app, logger, BACKEND)
 
     def _address(self) -> object:
         event = self.app.current_event
-        raw = event.decoded_body or ""
+        try:
+            raw = event.decoded_body or ""
+        except UnicodeDecodeError:  # API Gateway base64-encodes a body that is not text
+            raise InvalidParameters(
+                "the body is not UTF-8 text", errors=[{"loc": ["body"], "msg": "not UTF-8"}]
+            ) from None
         if len(raw.encode()) > MAX_BODY_BYTES:
             raise InvalidParameters(
                 "the request body is too large",
@@ -72,7 +107,9 @@ class SubscriptionsApi:
         media_type = event.headers.get("content-type") or "application/json"
         content_type = media_type.split(";")[0].strip().lower()
         if content_type == "application/x-www-form-urlencoded":
-            values = parse_qs(raw, keep_blank_values=True).get("email", [])
+            form = parse_qs(raw, keep_blank_values=True)
+            _refuse_unknown(form)
+            values = form.get("email", [])
             return values[0] if len(values) == 1 else None
         if content_type != "application/json":
             raise InvalidParameters(
@@ -92,17 +129,7 @@ class SubscriptionsApi:
             ) from None
         if not isinstance(document, dict):
             return None
-        # One contract rule everywhere: unknown fields are refused, as in the upload contract
-        # (``extra="forbid"``), each named.
-        unknown = [name for name in document if name not in REQUEST_FIELDS]
-        if unknown:
-            raise InvalidParameters(
-                "the request has unknown fields",
-                errors=[
-                    {"loc": ["body", name], "msg": "unknown field (only email is accepted)"}
-                    for name in unknown
-                ],
-            )
+        _refuse_unknown(document)
         return document.get("email")
 
     def subscribe(self) -> Response[str]:
@@ -117,16 +144,15 @@ class SubscriptionsApi:
         # A plain HTML form (no JavaScript) gets a page; programs get JSON. The same answer
         # for every address either way: the mailer function decides, from the queue, whether
         # to send.
-        return self._answer(
-            "accepted", "Check your inbox", ACCEPTED_DETAIL, code=202, html_by_default=False
-        )
+        return self._answer("accepted", code=202, html_by_default=False)
 
     def _token(self) -> str:
-        values = (self.app.current_event.multi_value_query_string_parameters or {}).get("token")
+        query = self.app.current_event.multi_value_query_string_parameters or {}
+        values = query.get(TOKEN_PARAM.name)
         if not values or len(values) != 1:
             raise InvalidLink(
                 "the link has no token",
-                errors=[{"loc": ["query", "token"], "msg": "give exactly one token"}],
+                errors=[{"loc": ["query", TOKEN_PARAM.name], "msg": "give exactly one token"}],
             )
         return values[0]
 
@@ -137,17 +163,12 @@ class SubscriptionsApi:
         return default and "application/json" not in accept
 
     def _answer(
-        self,
-        status: str,
-        title: str,
-        message: str,
-        *,
-        code: int = 200,
-        html_by_default: bool = True,
+        self, status: str, *, code: int = 200, html_by_default: bool = True
     ) -> Response[str]:
         """A small HTML page for a person (a browser), JSON for a program."""
+        title, message = ANSWERS[status]
         if self._wants_html(default=html_by_default):
-            body, content_type = _page(title, message), "text/html; charset=utf-8"
+            body, content_type = answer_page(title, message), "text/html; charset=utf-8"
         else:
             body = json.dumps({"status": status, "detail": message}, separators=(",", ":"))
             content_type = "application/json"
@@ -164,9 +185,7 @@ class SubscriptionsApi:
         except InvalidToken as exc:
             raise InvalidLink(str(exc)) from None
         self.logger.info("subscription confirmed", address=ident)
-        return self._answer(
-            "confirmed", "You're subscribed", "SIGNAL/NOISE will arrive in your inbox daily."
-        )
+        return self._answer("confirmed")
 
     def unsubscribe(self) -> Response[str]:
         try:
@@ -174,6 +193,4 @@ class SubscriptionsApi:
         except InvalidToken as exc:
             raise InvalidLink(str(exc)) from None
         self.logger.info("unsubscribed", address=ident)
-        return self._answer(
-            "unsubscribed", "You're unsubscribed", "You will not get SIGNAL/NOISE emails any more."
-        )
+        return self._answer("unsubscribed")

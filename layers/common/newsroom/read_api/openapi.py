@@ -1,20 +1,13 @@
-"""The OpenAPI 3.1 document of the read API, generated from ``newsroom.read_api.operations`` (routes
-and parameters) and the pydantic models below (response shapes). Imported lazily: only
-``/openapi.json`` and ``/docs`` pay for pydantic's schema generation."""
+"""The read API's answers as pydantic models, for the published OpenAPI document's schemas
+(``devtools/openapi.py``, ``make openapi``): never imported by a function (the read path
+builds plain dicts; these only describe them)."""
 
-import json
-from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import models_json_schema
 
-from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
-from newsroom.read_api.operations import OPERATIONS
 from newsroom.stories.contract import Section, Source
 
-API_TITLE = "SIGNAL/NOISE content API"
-API_VERSION = "1.0.0"
 _Timestamp = Field(
     json_schema_extra={"format": "date-time"}, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 )
@@ -122,105 +115,4 @@ class JsonFeed(BaseModel):
     items: list[dict[str, Any]]
 
 
-_MODELS: dict[str, type[BaseModel]] = {
-    "StoryList": StoryList,
-    "StoryEnvelope": StoryEnvelope,
-    "Problem": Problem,
-    "JsonFeed": JsonFeed,
-    "TopicList": TopicList,
-}
-_RAW_SCHEMAS: dict[str, dict[str, Any]] = {
-    "RssFeed": {"type": "string", "description": "An RSS 2.0 XML document."},
-    "Sitemap": {"type": "string", "description": "A sitemaps.org 0.9 XML document."},
-    "OpenApiDocument": {"type": "object"},
-    "Html": {"type": "string"},
-}
-
-
-@cache
-def openapi_document(server_url: str) -> dict[str, Any]:
-    """The document, with ``server_url`` as the server clients call."""
-    _refs, definitions = models_json_schema(
-        [(model, "serialization") for model in _MODELS.values()],
-        ref_template="#/components/schemas/{model}",
-    )
-    schemas = dict(definitions.get("$defs", {}))
-    schemas.update(_RAW_SCHEMAS)
-    paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
-        if not op.documented:
-            continue
-        responses: dict[str, Any] = {}
-        for status, response in op.responses.items():
-            entry: dict[str, Any] = {"description": response.description}
-            if response.content_type and response.model:
-                entry["content"] = {
-                    response.content_type: {
-                        "schema": {"$ref": f"#/components/schemas/{response.model}"}
-                    }
-                }
-            if status == 200 or status == 304:
-                entry["headers"] = {"ETag": {"schema": {"type": "string"}}}
-            if status == 503:
-                entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
-            responses[str(status)] = entry
-        operation: dict[str, Any] = {
-            "operationId": op.operation_id,
-            "summary": op.summary,
-            "parameters": [p.openapi() for p in op.params],
-            "responses": responses,
-        }
-        if "{slug}" in op.path:
-            operation["parameters"].insert(
-                0,
-                {
-                    "name": "slug",
-                    "in": "path",
-                    "required": True,
-                    "schema": {
-                        "type": "string",
-                        "pattern": SLUG_PATTERN,
-                        "maxLength": SLUG_MAX_LENGTH,
-                    },
-                },
-            )
-        operation["parameters"].append(
-            {
-                "name": "If-None-Match",
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "ETag of a cached representation.",
-            }
-        )
-        paths.setdefault(op.path, {})[op.method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": API_TITLE,
-            "version": API_VERSION,
-            "description": "SIGNAL/NOISE stories: Recent Stories, stories by slug, feeds.",
-        },
-        "servers": [{"url": server_url or "/"}],
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }
-
-
-def openapi_json(server_url: str) -> str:
-    return json.dumps(openapi_document(server_url), separators=(",", ":"))
-
-
-def swagger_html(server_url: str) -> str:
-    """Swagger UI with the document embedded (Powertools' page template)."""
-    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
-
-    base = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
-    return generate_swagger_html(
-        spec=openapi_json(server_url).replace("</", "<\\/"),
-        swagger_js=f"{base}/swagger-ui-bundle.js",
-        swagger_css=f"{base}/swagger-ui.css",
-        swagger_base_url=base,
-        oauth2_config=None,
-        persist_authorization=False,
-    )
+MODELS: tuple[type[BaseModel], ...] = (StoryList, StoryEnvelope, Problem, JsonFeed, TopicList)

@@ -1,7 +1,7 @@
 """The read API: Powertools' REST resolver with the routes of ``newsroom.read_api.operations``.
 
-The hot path uses plain dicts and hand-declared parameters; pydantic and the OpenAPI
-builder are imported only by the rare routes that need them (``/openapi.json``, ``/docs``).
+The hot path uses plain dicts and hand-declared parameters, never pydantic; ``/openapi.json``
+serves the published document (``newsroom/openapi.json``, written by ``make openapi``).
 """
 
 import json
@@ -29,6 +29,7 @@ from newsroom.http.responses import (
     url,
 )
 from newsroom.read_api import feeds, sitemaps
+from newsroom.read_api.document import openapi_json, swagger_html
 from newsroom.read_api.operations import OPERATIONS
 from newsroom.read_api.service import StoryReader
 from newsroom.read_api.settings import ApiSettings
@@ -37,6 +38,7 @@ from newsroom.stories.previews import InvalidPreview, check_preview_token
 from newsroom.stories.repository import StoryRepository
 
 _JSON_SEPARATORS = (",", ":")
+BACKEND = "the story database"  # as 503 answers name it
 
 
 def _dumps(document: Any) -> str:
@@ -79,7 +81,7 @@ class ReadApi:
             path = re.sub(r"\{(\w+)\}", r"<\1>", operation.path)
             register = self.app.route(path, method=operation.method)
             register(handlers[operation.operation_id])  # type: ignore[type-var]
-        install_problem_handlers(self.app, logger, "the story database")
+        install_problem_handlers(self.app, logger, BACKEND)
         self.app.not_found(self._not_found)
 
     def _fresh_until_next_publication(self, now: str) -> Freshness:
@@ -98,7 +100,7 @@ class ReadApi:
         if event.get("resource", "/stories") != "/stories":
             # "/stories/%0A": API Gateway routed it to /stories/{slug}, Powertools to this route
             # (its pattern ends in "$", which matches before a trailing newline).
-            raise _not_a_slug()
+            raise not_a_slug()
         query = parse_query(LIST_PARAMS, event.multi_value_query_string_parameters)
         limit, topic, day, cursor = query["limit"], query["topic"], query["date"], query["cursor"]
         now = self.clock()
@@ -126,7 +128,7 @@ class ReadApi:
         # in "$", which also matches before a trailing newline ("/stories/x%0A" gives "x").
         slug = (self.app.current_event.path_parameters or {}).get("slug", slug)
         if not is_slug(slug):
-            raise _not_a_slug()
+            raise not_a_slug()
         event, now = self.app.current_event, self.clock()
         tokens = (event.multi_value_query_string_parameters or {}).get("preview")
         if tokens is not None:
@@ -213,20 +215,14 @@ class ReadApi:
         return representation(event, body, sitemaps.SITEMAP_CONTENT_TYPE, freshness)
 
     def openapi(self) -> Response[str]:
-        from newsroom.read_api.openapi import openapi_json  # pydantic only for this rare route
-
-        event = self.app.current_event
-        return representation(
-            event, openapi_json(self._url("")), "application/json", self.freshness
-        )
+        body = openapi_json(self._url(""))
+        return representation(self.app.current_event, body, "application/json", self.freshness)
 
     def docs(self) -> Response[str]:
         if not self.settings.docs_enabled:
             raise NotFound("API documentation is disabled on this stage")
-        from newsroom.read_api.openapi import swagger_html
-
-        event = self.app.current_event
-        return representation(event, swagger_html(self._url("")), "text/html", self.freshness)
+        html = swagger_html(openapi_json(self._url("")))
+        return representation(self.app.current_event, html, "text/html", self.freshness)
 
     # -- errors -------------------------------------------------------------------------
 
@@ -235,7 +231,7 @@ class ReadApi:
         # API Gateway routes a slug of any characters to /stories/{slug}, but Powertools only
         # matches path parameters of its own character class: a slug with others (a NUL, an
         # emoji, "#") is not found by it. It is not a slug: 400, like every malformed slug.
-        problem = _not_a_slug() if event.get("resource") == "/stories/{slug}" else None
+        problem = not_a_slug() if event.get("resource") == "/stories/{slug}" else None
         try:
             request_id = str(event.request_context.request_id)
         except (AttributeError, KeyError, TypeError):
@@ -247,7 +243,7 @@ def _epoch(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _not_a_slug() -> InvalidParameters:
+def not_a_slug() -> InvalidParameters:
     return InvalidParameters(
         "the slug is not in the slug format",
         errors=[{"loc": ["path", "slug"], "msg": f"must match {SLUG_PATTERN}"}],
