@@ -166,8 +166,12 @@ def test_generated_cases_conform(
 
 @pytest.mark.parametrize(
     ("method", "path", "accepted"),
-    [("GET", "/stories", {200, 304}), ("GET", "/stories/{slug}", {200, 304, 404})],
-    ids=["GET /stories", "GET /stories/{slug}"],
+    [
+        ("GET", "/stories", {200, 304}),
+        ("GET", "/stories/{slug}", {200, 304, 404}),
+        ("POST", "/subscriptions", {202}),
+    ],
+    ids=["GET /stories", "GET /stories/{slug}", "POST /subscriptions"],
 )
 def test_requests_the_document_calls_valid_are_accepted(
     api_schema: schemathesis.BaseSchema,
