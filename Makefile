@@ -5,7 +5,7 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install node browser nginx dev dev-cdn digest emails test test-unit lint format schema openapi layer-requirements validate upload
+.PHONY: help install node browser nginx dev dev-cdn digest emails test test-unit lint format schema openapi layer-requirements validate upload client
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ format: install ## Apply ruff's fixes and formatting
 
 schema: install ## Regenerate schema/story.schema.json from the model
 	$(PY) -m devtools.schema > schema/story.schema.json
+
+client: install node ## The TypeScript client: build, its Node tests against a local stack, types fresh from the document
+	$(PY) -m pytest tests/clients -q
 
 OPENAPI := layers/common/newsroom/openapi.json
 openapi: install node ## Regenerate the published OpenAPI document and the TypeScript client's types from it
