@@ -14,7 +14,7 @@ One line per check, in the order a client meets the API, and a non-zero exit on 
               with Origin: the origin allowed, ETag exposed
     problems  404 for an unknown slug, 400 for a bad limit, 404 for an unknown path (API
               Gateway's own answer): each an application/problem+json document
-    openapi   GET /openapi.json: an OpenAPI 3.1 document with the read routes
+    openapi   GET /openapi.json: an OpenAPI 3.1 document of the read and subscription routes
 
 ``--origin`` must be one of the stage's ``CorsAllowedOrigins`` (any origin where that is ``*``).
 A stack with no stories yet fails ``list``; ``--allow-empty`` skips what needs a story instead.
@@ -272,7 +272,8 @@ class Smoke:
         if not version.startswith("3.1"):
             raise CheckFailed(f"GET /openapi.json: openapi {version!r}, expected 3.1.x")
         paths = document.get("paths", {})
-        missing = [p for p in ("/stories", "/stories/{slug}", "/feed.json") if p not in paths]
+        wanted = ("/stories", "/stories/{slug}", "/feed.json", "/subscriptions")
+        missing = [p for p in wanted if p not in paths]
         if missing:
             raise CheckFailed(f"GET /openapi.json: no {', '.join(missing)}")
         return f"GET /openapi.json: OpenAPI {version}, {len(paths)} paths"
