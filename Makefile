@@ -5,7 +5,7 @@ UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install node browser nginx dev dev-cdn digest emails test test-unit lint format schema openapi layer-requirements validate upload client
+.PHONY: help install node browser nginx dev dev-cdn digest emails test test-unit lint format schema openapi layer-requirements validate upload client lighthouse
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ dev: install ## Run the local stack with the sample stories
 
 browser: ## Make a Chromium available for the browser tests (Debian package; never a download)
 	@scripts/install-browser.sh >/dev/null || echo "no Chromium: browser tests will be skipped (they fail under CI=true)" >&2
+
+lighthouse: install node browser ## Lighthouse on the reader page (list + a story) of a fresh local stack: docs/lighthouse.json, docs/reader-page*.png (ARGS="--runs 1" or --base-url URL)
+	CHROME_PATH="$$(scripts/install-browser.sh)" $(PY) -m devtools.lighthouse $(ARGS)
 
 nginx: ## Make nginx available for the local CDN and tests/cdn (Debian package; its service stays off)
 	@scripts/install-nginx.sh >/dev/null || echo "no nginx: tests/cdn will be skipped (they fail under CI=true)" >&2

@@ -19,6 +19,8 @@
 // JSON through fetch with it. The typed address is never written back into the page.
 
 const PAGE_SIZE = 10;
+// How long the first page of stories waits for GET /topics, so that both land in one layout.
+const TOPICS_WAIT_MS = 1000;
 const SITE_NAME = "SIGNAL/NOISE";
 
 const dateFormat = new Intl.DateTimeFormat("en-US", {
@@ -122,6 +124,10 @@ function archiveHash(day) {
 /** The hash of a list view: the day's archive, a topic, or Recent Stories. */
 function listHash(topic, day) {
   return day ? archiveHash(day) : topicHash(topic);
+}
+
+function pause(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function decode(part) {
@@ -261,10 +267,12 @@ const ui = {
   listStatus: $("list-status"),
   listError: $("list-error"),
   stories: $("stories"),
+  listSkeleton: $("list-skeleton"),
   loadMore: $("load-more"),
   storyView: $("story-view"),
   storyStatus: $("story-status"),
   storyContainer: $("story-container"),
+  storySkeleton: $("story-skeleton"),
   previewBanner: $("preview-banner"),
   backLink: $("back-link"),
 };
@@ -275,6 +283,8 @@ const state = {
   view: null,
   topics: [], // [{topic, count}] from GET /topics, in its order (count desc, then name)
   topicButtons: new Map(), // topic ("" = All) -> button
+  topicsLoaded: Promise.resolve(), // settles when GET /topics has answered (or failed)
+  holdTopics: false, // true until the first page of stories draws the filter with it
   listHash: "#/",
   openedSlug: null,
   list: {
@@ -369,8 +379,9 @@ function renderTopics() {
   }
 }
 
-async function loadTopics() {
-  if (config.error) return;
+/** GET /topics into state.topics; false when it failed (the filter then keeps "All"). */
+async function fetchTopics() {
+  if (config.error) return false;
   try {
     const body = await getJson(topicsUrl(config.base));
     state.topics = asList(body.data)
@@ -383,8 +394,26 @@ async function loadTopics() {
   } catch (error) {
     // The list still works without the filter: keep "All" (and the route's topic).
     if (!(error instanceof ApiError)) console.error(error);
-    return;
+    return false;
   }
+  return true;
+}
+
+/**
+ * Fetch the topics and draw the filter, except while the first page of stories is on its
+ * way: drawn on their own, a dozen topics wrap onto new lines and push the placeholders (or
+ * the stories) down, a layout shift; that page draws them with its stories instead.
+ */
+function loadTopics() {
+  state.topicsLoaded = fetchTopics().then((fetched) => {
+    if (fetched && !(state.holdTopics && state.view === "list")) renderTopics();
+  });
+}
+
+/** Draw the filter held back for the first page (see loadTopics). */
+function releaseTopics() {
+  if (!state.holdTopics) return;
+  state.holdTopics = false;
   renderTopics();
 }
 
@@ -442,6 +471,7 @@ function resetList(topic, day) {
   list.controller = null;
   list.scrollY = 0;
   ui.stories.replaceChildren();
+  ui.listSkeleton.hidden = false;
   ui.listError.replaceChildren();
   ui.listError.hidden = true;
   ui.loadMore.hidden = true;
@@ -470,6 +500,7 @@ async function loadPage() {
       ...errorBlock({ title: "This page is misconfigured", detail: config.error, requestId: "" }),
     );
     ui.listError.hidden = false;
+    ui.listSkeleton.hidden = true;
     return;
   }
   const controller = new AbortController();
@@ -490,12 +521,18 @@ async function loadPage() {
       controller.signal,
     );
     if (controller.signal.aborted) return;
+    if (state.holdTopics) {
+      await Promise.race([state.topicsLoaded, pause(TOPICS_WAIT_MS)]);
+      if (controller.signal.aborted) return;
+      releaseTopics();
+    }
     const fresh = asList(page.data).filter(
       (item) => item && typeof item === "object" && !list.slugs.has(asText(item.slug)),
     );
     const cards = fresh.map((item) => storyCard(item));
     for (const item of fresh) list.slugs.add(asText(item.slug));
     ui.stories.append(...cards);
+    ui.listSkeleton.hidden = true;
     const next = page.meta && typeof page.meta === "object" ? page.meta.next_cursor : null;
     list.cursor = typeof next === "string" && next !== "" ? next : null;
     list.done = list.cursor === null;
@@ -528,6 +565,8 @@ async function loadPage() {
       }),
     );
     ui.listError.hidden = false;
+    ui.listSkeleton.hidden = true;
+    releaseTopics();
     setStatus(ui.listStatus, "");
   } finally {
     if (list.controller === controller) {
@@ -564,8 +603,9 @@ function showList(topic, day, initial) {
     loadPage();
     if (!initial) {
       window.scrollTo(0, 0);
-      // A day's archive is a new page: its heading says where the reader landed.
-      if (day) ui.listHeading.focus({ preventScroll: true });
+      // A day's archive is a new page: its heading says where the reader landed; so is a
+      // topic opened from a story (its tag link vanished with the story view).
+      if (day || cameFromStory) ui.listHeading.focus({ preventScroll: true });
     }
     return;
   }
@@ -763,6 +803,7 @@ async function showStory(slug, initial, preview = null) {
   ui.backLink.setAttribute("href", state.listHash);
   ui.storyContainer.replaceChildren();
   ui.storyContainer.removeAttribute("role");
+  ui.storySkeleton.hidden = false;
   clearPreview();
   window.scrollTo(0, 0);
 
@@ -783,6 +824,7 @@ async function showStory(slug, initial, preview = null) {
     if (controller.signal.aborted) return;
     const story = body.data && typeof body.data === "object" ? body.data : {};
     ui.storyContainer.replaceChildren(renderStory(story), ...storyExtras(body).filter(Boolean));
+    ui.storySkeleton.hidden = true;
     const shownPreview = preview && body.preview && typeof body.preview === "object";
     if (shownPreview) ui.previewBanner.replaceChildren(previewNotice(body.preview, story));
     document.title = `${shownPreview ? "Preview: " : ""}${asText(story.title)} — ${SITE_NAME}`;
@@ -817,6 +859,7 @@ function showStoryError(problem, status, initial, retry = null) {
   );
   block.firstElementChild.setAttribute("tabindex", "-1");
   ui.storyContainer.replaceChildren(block);
+  ui.storySkeleton.hidden = true;
   setStatus(ui.storyStatus, "");
   document.title = `${problem.title} — ${SITE_NAME}`;
   if (!initial) block.firstElementChild.focus({ preventScroll: true });
@@ -978,6 +1021,7 @@ function start() {
     window.history.replaceState(null, "", `${pathname}${moved.search}${moved.hash}`);
   }
   renderTopics();
+  state.holdTopics = parseRoute(window.location.hash).view === "list";
   loadTopics();
   if (config.base) {
     $("feed-rss").setAttribute("href", `${config.base}/feed.xml`);

@@ -9,26 +9,19 @@ without Playwright) the tests are skipped, except under CI (CI=true), where they
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
+from devtools.lighthouse import CHROMIUM_FLAGS
 from devtools.stack import Stack
 from tests.support.browser import Reader
 from tests.support.stack import running_stack
 from tests.support.tiers import unavailable
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = list(CHROMIUM_FLAGS)
 VIEWPORT = {"width": 1100, "height": 900}
 TIMEOUT_MS = 15_000
 
@@ -109,9 +102,11 @@ def browser(chromium_executable: str) -> Iterator[Any]:
         playwright.stop()
 
 
-@pytest.fixture
-def reader(browser: Any, stack: Stack) -> Iterator[Reader]:
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+@contextmanager
+def reader_page(browser: Any, stack: Stack, **context_options: Any) -> Iterator[Reader]:
+    """A fresh browser context's page on the reader page's origin, recording dialogs, script
+    errors and CSP violations; the test fails afterwards if there were any."""
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block", **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(WATCH_SCRIPT)
     page = context.new_page()
@@ -135,3 +130,17 @@ def reader(browser: Any, stack: Stack) -> Iterator[Reader]:
         context.close()
     assert result.dialogs == [], "the page opened a dialog"
     assert result.errors == [], "the page raised script errors or violated its CSP"
+
+
+@pytest.fixture
+def reader(browser: Any, stack: Stack) -> Iterator[Reader]:
+    with reader_page(browser, stack) as result:
+        yield result
+
+
+@pytest.fixture
+def axe_reader(browser: Any, stack: Stack) -> Iterator[Reader]:
+    """A reader whose context bypasses the page's CSP, so that axe-core can be injected as a
+    script tag (the other tests keep the CSP and report its violations)."""
+    with reader_page(browser, stack, bypass_csp=True) as result:
+        yield result

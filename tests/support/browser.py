@@ -1,6 +1,7 @@
 """The reader page as the browser tests drive it."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,3 +41,33 @@ class Reader:
 
     def injected(self) -> dict[str, list[str]]:
         return dict(self.page.evaluate("({xss: window.__xss, injected: window.__injected})"))
+
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+AXE_RUN = """tags => axe.run(document, {runOnly: {type: "tag", values: tags}}).then(result =>
+    result.violations.map(v => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary})),
+    })))"""
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A and AA violations on the page as it is now (axe is injected as a
+    script tag: the page's context must bypass its CSP)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    return list(page.evaluate(AXE_RUN, list(WCAG_21_AA)))
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One paragraph per violated rule: what it asks, then each offending element."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            summary = " ".join(str(node["summary"]).split())
+            lines.append(f"  {node['target']}: {summary}")
+    return "\n".join(lines)
