@@ -30,14 +30,8 @@ from tests.browser.test_reader_page import (
     SEED_SLUG,
     wait_for_list,
 )
-from tests.support.browser import axe_violations, describe_violations
+from tests.support.browser import axe_violations, describe_violations, expect
 from tests.support.tiers import unavailable
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the fixtures skip the tests (or fail them under CI)
-    if not TYPE_CHECKING:  # to the type checker, expect is Playwright's (as when tests run)
-        expect = None
 
 if TYPE_CHECKING:
     from tests.support.browser import Reader

@@ -18,12 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 from devtools.stack import Stack
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the fixtures skip the tests (or fail them under CI)
-    if not TYPE_CHECKING:  # to the type checker, expect is Playwright's (as when tests run)
-        expect = None
+from tests.support.browser import expect
 
 if TYPE_CHECKING:
     from tests.support.browser import Reader

@@ -22,13 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from devtools.stack import Stack
+from tests.support.browser import expect
 from tests.support.clock import sleep_until
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the fixtures skip the tests (or fail them under CI)
-    if not TYPE_CHECKING:  # to the type checker, expect is Playwright's (as when tests run)
-        expect = None
 
 if TYPE_CHECKING:
     from tests.support.browser import Reader

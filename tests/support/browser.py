@@ -2,8 +2,18 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from playwright.sync_api import expect
+else:
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # the fixtures skip the browser tests (or fail them under CI)
+        expect = None
+
+__all__ = ["AXE_SCRIPT", "Reader", "axe_violations", "describe_violations", "expect"]
 
 
 @dataclass

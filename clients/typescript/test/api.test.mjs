@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 
 import { ApiProblem, createClient } from "../dist/index.js";
+import { rejection } from "./helpers.mjs";
 
 const API_URL = process.env.SIGNAL_NOISE_API_URL;
 const skip = API_URL ? false : "SIGNAL_NOISE_API_URL is not set (e.g. `make dev`'s API URL)";
@@ -27,15 +28,6 @@ async function collect(iterable) {
   const items = [];
   for await (const item of iterable) items.push(item);
   return items;
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the call to fail");
 }
 
 /** The local stack's sent emails (its /_local/emails route) to `address`, waiting for one. */

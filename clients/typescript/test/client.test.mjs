@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ApiError, ApiProblem, createClient } from "../dist/index.js";
+import { rejection } from "./helpers.mjs";
 
 const BASE = "https://api.example.test/v1";
 const TOPICS = { data: [{ topic: "ai", count: 1, latest_published_at: "2025-10-22T14:00:00Z" }] };
@@ -28,15 +29,6 @@ function etagApi(extraHeaders = {}) {
     }
     return Response.json(TOPICS, { headers: { ETag: etag, ...extraHeaders } });
   });
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the call to fail");
 }
 
 test("requests go to the base URL's path, with or without its trailing slash", async () => {
