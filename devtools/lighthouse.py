@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.template import ROOT
+
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 DOCS = ROOT / "docs"
 DEFAULT_CHROME = "/usr/bin/chromium"

@@ -12,20 +12,20 @@ the same file. ``python -m devtools.openapi --check`` fails when the file is out
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
 from devtools.openapi_examples import SERVER, examples
+from devtools.template import ROOT
 from newsroom.core.slugs import SLUG_MAX_LENGTH, SLUG_PATTERN
 from newsroom.http.operations import Body, Operation
 from newsroom.newsletter import openapi as subscription_models
 from newsroom.newsletter.operations import SUBSCRIPTION_OPERATIONS
 from newsroom.read_api import openapi as read_models
+from newsroom.read_api.document import DOCUMENT  # the file the API serves
 from newsroom.read_api.operations import OPERATIONS
 
-DOCUMENT = Path(__file__).resolve().parents[1] / "layers/common/newsroom/openapi.json"
 API_TITLE = "SIGNAL/NOISE content API"
 API_VERSION = "1.1.0"
 TAGS = {
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     DOCUMENT.write_text(text)
-    print(f"wrote {DOCUMENT.relative_to(Path.cwd())}")
+    print(f"wrote {DOCUMENT.relative_to(ROOT)}")
     return 0
 
 

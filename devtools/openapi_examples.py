@@ -5,9 +5,9 @@ drift from what the API sends. Deterministic, so ``make openapi`` writes the sam
 import json
 from collections import Counter
 from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
+from devtools.stack import SAMPLES
 from newsroom.http.params import LIST_PARAMS, SITEMAP_PARAMS, parse_query
 from newsroom.http.problems import (
     ApiProblem,
@@ -27,7 +27,6 @@ from newsroom.read_api.service import RECENT_COUNT, related_stories
 from newsroom.stories.contract import StoryIn
 from newsroom.stories.items import ALL_STORIES_FEED, StoryItem, story_item, to_story, to_summary
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "stories"
 SERVER = "https://api.signal-noise.example/v1"
 SITE = "https://signal-noise.example"
 STORY_URL = SITE + "/stories/{slug}"

@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from devtools.openapi import DOCUMENT, TAGS, render
+from devtools.openapi import TAGS, render
 from newsroom.http.operations import PROBLEM, Operation
 from newsroom.newsletter.operations import SUBSCRIPTION_OPERATIONS
-from newsroom.read_api.document import openapi_json
+from newsroom.read_api.document import DOCUMENT, openapi_json
 from newsroom.read_api.operations import OPERATIONS
 from tests.support.api_answers import schema_validator
 

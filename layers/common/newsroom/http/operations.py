@@ -2,9 +2,15 @@
 resolver registers and the published OpenAPI document (``newsroom/openapi.json``, written by
 ``make openapi``) describes. Plain dataclasses: nothing here costs a cold start."""
 
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from newsroom.http.params import QueryParam
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
 JSON = "application/json"
 XML = "application/xml"
@@ -55,3 +61,15 @@ class Operation:
 
 
 NOT_MODIFIED = Response("Not modified: the representation matches If-None-Match.")
+
+
+def register_operations(
+    app: "APIGatewayRestResolver",
+    operations: Iterable[Operation],
+    handlers: Mapping[str, Callable[..., Any]],
+) -> None:
+    """Route each of ``operations`` on ``app`` to its handler (by operation id)."""
+    for operation in operations:
+        # Powertools writes path parameters as <name>; API Gateway and OpenAPI as {name}.
+        path = re.sub(r"\{(\w+)\}", r"<\1>", operation.path)
+        app.route(path, method=operation.method)(handlers[operation.operation_id])

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
+from newsroom.http.operations import register_operations
 from newsroom.http.problems import ApiProblem, InvalidParameters
 from newsroom.http.responses import cors_config, install_problem_handlers
 from newsroom.newsletter.addresses import InvalidAddress
@@ -85,9 +86,7 @@ class SubscriptionsApi:
             "unsubscribe": self.unsubscribe,
             "unsubscribeOneClick": self.unsubscribe,
         }
-        for operation in SUBSCRIPTION_OPERATIONS:
-            register = self.app.route(operation.path, method=operation.method)
-            register(handlers[operation.operation_id])
+        register_operations(self.app, SUBSCRIPTION_OPERATIONS, handlers)
         install_problem_handlers(self.app, logger, BACKEND)
 
     def _address(self) -> object:

@@ -3,7 +3,7 @@ the capabilities' operations) as ``/openapi.json`` and ``/docs`` serve it: with 
 server URL. Read once per container and server URL; no pydantic, no schema generation."""
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ def _published() -> dict[str, Any]:
     return document
 
 
-@cache
+# Bounded: the server URL comes from the request's Host and X-Forwarded-Proto headers.
+@lru_cache(maxsize=8)
 def openapi_json(server_url: str) -> str:
     """The document with ``server_url`` as the one server clients call."""
     document = {**_published(), "servers": [{"url": server_url or "/"}]}

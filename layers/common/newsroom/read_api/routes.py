@@ -5,7 +5,6 @@ serves the published document (``newsroom/openapi.json``, written by ``make open
 """
 
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from newsroom.core.signing import SigningKey
 from newsroom.core.slugs import SLUG_PATTERN, is_slug
 from newsroom.core.timestamps import format_utc, parse_stored, utc_now
 from newsroom.http.caching import PRIVATE_NO_STORE, Freshness
+from newsroom.http.operations import register_operations
 from newsroom.http.params import LIST_PARAMS, SITEMAP_PARAMS, parse_query
 from newsroom.http.problems import InvalidParameters, NotFound
 from newsroom.http.responses import (
@@ -65,7 +65,7 @@ class ReadApi:
         self.preview_key = preview_key  # None: no preview link opens anything
         self.clock = clock
         self.app = APIGatewayRestResolver(cors=cors_config(settings.cors_origins))
-        handlers = {
+        handlers: dict[str, Callable[..., Response[str]]] = {
             "listStories": self.list_stories,
             "getStory": self.get_story,
             "jsonFeed": self.json_feed,
@@ -76,11 +76,7 @@ class ReadApi:
             "openapi": self.openapi,
             "docs": self.docs,
         }
-        for operation in OPERATIONS:
-            # Powertools writes path parameters as <name>; API Gateway and OpenAPI as {name}.
-            path = re.sub(r"\{(\w+)\}", r"<\1>", operation.path)
-            register = self.app.route(path, method=operation.method)
-            register(handlers[operation.operation_id])  # type: ignore[type-var]
+        register_operations(self.app, OPERATIONS, handlers)
         install_problem_handlers(self.app, logger, BACKEND)
         self.app.not_found(self._not_found)
 
