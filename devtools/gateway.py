@@ -297,18 +297,59 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         # client's delayed ACK of the headers (about 40 ms on Linux) on every response.
         disable_nagle_algorithm = True
 
-        def _serve(self) -> None:
+        def _read_chunked(self) -> bytes | None:
+            """A ``Transfer-Encoding: chunked`` body (API Gateway takes one), or None when
+            it is malformed, too large or cut off (answered or closed here). Read whole, so
+            no chunk is left on a kept-alive connection to pass for the next request."""
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                line = self.rfile.readline(1024)
+                size_text = line.split(b";")[0].strip()
+                if not re.fullmatch(rb"[0-9A-Fa-f]{1,8}", size_text):
+                    self.close_connection = True
+                    if line:
+                        self.send_error(HTTPStatus.BAD_REQUEST, "invalid chunk size")
+                    return None
+                size = int(size_text, 16)
+                total += size
+                if total > MAX_PAYLOAD_BYTES:
+                    self.close_connection = True
+                    self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields: ignored, as API Gateway does
+                    return b"".join(chunks)
+                chunk = self.rfile.read(size)
+                self.rfile.readline(1024)  # the CRLF after the chunk
+                if len(chunk) < size:  # the client went away mid-body
+                    self.close_connection = True
+                    return None
+                chunks.append(chunk)
+
+        def _read_body(self) -> bytes | None:
+            """The request's body, or None when there is nothing to invoke (answered or
+            closed here)."""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._read_chunked()
             declared = self.headers.get("Content-Length") or "0"
             if not re.fullmatch(r"[0-9]+", declared, re.ASCII):
                 self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
-                return
+                return None
             length = int(declared)
             if length > MAX_PAYLOAD_BYTES:  # answered before reading any of it
                 self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
-                return
+                return None
             body = self.rfile.read(length) if length else b""
             if len(body) < length:  # the client went away mid-body: nothing to invoke
                 self.close_connection = True
+                return None
+            return body
+
+        def _serve(self) -> None:
+            body = self._read_body()
+            if body is None:
                 return
             status, headers, payload = gateway.handle(
                 self.command,
